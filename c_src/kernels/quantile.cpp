@@ -1,0 +1,69 @@
+#include "quantile.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+
+namespace analytics::kernels {
+namespace {
+
+template <typename T>
+std::vector<T> copy_out(std::span<const T> data) {
+    // memcpy, not element copies: the span may sit at any byte address.
+    std::vector<T> values(data.size());
+    std::memcpy(values.data(), data.data(), data.size_bytes());
+    return values;
+}
+
+double interpolate(double below, double above, double fraction) {
+    if (fraction == 0.0 || below == above) return below;
+    return below + (above - below) * fraction;
+}
+
+// Selects each requested rank in increasing order; every selection only
+// partitions what lies above the previous one.
+template <typename T>
+std::vector<double> select_quantiles(std::vector<T> values, std::span<const double> qs) {
+    const std::size_t n = values.size();
+    std::vector<std::size_t> order(qs.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return qs[a] < qs[b]; });
+
+    std::vector<double> result(qs.size());
+    std::size_t selected_from = 0;
+    for (std::size_t index : order) {
+        const double position = qs[index] * static_cast<double>(n - 1);
+        const auto rank = static_cast<std::size_t>(std::floor(position));
+        const double fraction = position - static_cast<double>(rank);
+        if (rank >= selected_from) {
+            std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(selected_from),
+                             values.begin() + static_cast<std::ptrdiff_t>(rank), values.end());
+            selected_from = rank + 1;
+        }
+        const double below = static_cast<double>(values[rank]);
+        double above = below;
+        if (fraction > 0.0 && rank + 1 < n) {
+            above = static_cast<double>(*std::min_element(values.begin() + static_cast<std::ptrdiff_t>(rank + 1), values.end()));
+        }
+        result[index] = interpolate(below, above, fraction);
+    }
+    return result;
+}
+
+}  // namespace
+
+std::vector<double> quantiles(std::span<const double> data, std::span<const double> qs) {
+    auto values = copy_out(data);
+    if (std::any_of(values.begin(), values.end(), [](double x) { return std::isnan(x); })) {
+        return std::vector<double>(qs.size(), std::numeric_limits<double>::quiet_NaN());
+    }
+    return select_quantiles(std::move(values), qs);
+}
+
+std::vector<double> quantiles(std::span<const std::int64_t> data, std::span<const double> qs) {
+    return select_quantiles(copy_out(data), qs);
+}
+
+}  // namespace analytics::kernels

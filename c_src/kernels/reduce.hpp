@@ -1,0 +1,43 @@
+// Reductions of one column: any set of reducers, computed with as few passes
+// over the data as the set allows.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <variant>
+#include <vector>
+
+#include "column_view.hpp"
+#include "simd_table.hpp"
+
+namespace analytics::kernels {
+
+enum class ReducerKind {
+    sum,
+    count,
+    min,
+    max,
+    mean,
+    variance,
+    standard_deviation,
+    product,
+    argmin,
+    argmax,
+    quantile,
+    n_distinct,
+};
+
+struct Reducer {
+    ReducerKind kind;
+    // ddof for variance and standard_deviation, q for quantile; unused otherwise.
+    double parameter = 0.0;
+};
+
+// nil, a float, a count or position, or an exact integer.
+using ReduceValue = std::variant<std::monostate, double, std::int64_t, __int128>;
+
+// One value per reducer, in the reducers' order. Throws std::invalid_argument
+// for a reducer parameter out of range or an i64 product beyond 128 bits.
+std::vector<ReduceValue> reduce(const ColumnView& column, std::span<const Reducer> reducers, const SimdTable& simd);
+
+}  // namespace analytics::kernels
