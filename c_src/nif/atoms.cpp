@@ -1,0 +1,45 @@
+#include "atoms.hpp"
+
+namespace analytics::nif::atoms {
+
+ERL_NIF_TERM nil, true_, false_;
+ERL_NIF_TERM nan, infinity, neg_infinity;
+ERL_NIF_TERM f64, i64;
+ERL_NIF_TERM struct_, exception, message, resource, dtype, size;
+ERL_NIF_TERM series_module, argument_error, runtime_error;
+ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, product, argmin, argmax, quantile, n_distinct;
+
+void init(ErlNifEnv* env) {
+    auto atom = [env](const char* name) { return enif_make_atom(env, name); };
+    nil = atom("nil");
+    true_ = atom("true");
+    false_ = atom("false");
+    nan = atom("nan");
+    infinity = atom("infinity");
+    neg_infinity = atom("neg_infinity");
+    f64 = atom("f64");
+    i64 = atom("i64");
+    struct_ = atom("__struct__");
+    exception = atom("__exception__");
+    message = atom("message");
+    resource = atom("resource");
+    dtype = atom("dtype");
+    size = atom("size");
+    series_module = atom("Elixir.Analytics.Series");
+    argument_error = atom("Elixir.ArgumentError");
+    runtime_error = atom("Elixir.RuntimeError");
+    sum = atom("sum");
+    count = atom("count");
+    min = atom("min");
+    max = atom("max");
+    mean = atom("mean");
+    variance = atom("variance");
+    standard_deviation = atom("standard_deviation");
+    product = atom("product");
+    argmin = atom("argmin");
+    argmax = atom("argmax");
+    quantile = atom("quantile");
+    n_distinct = atom("n_distinct");
+}
+
+}  // namespace analytics::nif::atoms

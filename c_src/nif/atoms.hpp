@@ -1,0 +1,18 @@
+// Atoms the glue uses, made once at load time.
+#pragma once
+
+#include <erl_nif.h>
+
+namespace analytics::nif::atoms {
+
+extern ERL_NIF_TERM nil, true_, false_;
+extern ERL_NIF_TERM nan, infinity, neg_infinity;
+extern ERL_NIF_TERM f64, i64;
+extern ERL_NIF_TERM struct_, exception, message, resource, dtype, size;
+extern ERL_NIF_TERM series_module, argument_error, runtime_error;
+extern ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, product, argmin, argmax, quantile,
+    n_distinct;
+
+void init(ErlNifEnv* env);
+
+}  // namespace analytics::nif::atoms

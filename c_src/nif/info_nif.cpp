@@ -1,0 +1,31 @@
+#include "info_nif.hpp"
+
+#include <vector>
+
+#include "../kernels/dispatch.hpp"
+#include "schedule.hpp"
+
+namespace analytics::nif {
+namespace {
+
+ERL_NIF_TERM info_body(ErlNifEnv* env, const ERL_NIF_TERM[]) {
+    std::vector<ERL_NIF_TERM> supported;
+    for (const kernels::SimdTable* table : kernels::supported_simd()) {
+        supported.push_back(enif_make_atom(env, table->name));
+    }
+    ERL_NIF_TERM keys[] = {enif_make_atom(env, "simd"), enif_make_atom(env, "simd_supported"),
+                                 enif_make_atom(env, "normal_scheduler_budget_ns")};
+    ERL_NIF_TERM values[] = {
+        enif_make_atom(env, kernels::active_simd().name),
+        enif_make_list_from_array(env, supported.data(), static_cast<unsigned>(supported.size())),
+        enif_make_int64(env, static_cast<ErlNifSInt64>(kNormalSchedulerBudgetNs))};
+    ERL_NIF_TERM map;
+    enif_make_map_from_arrays(env, keys, values, 3, &map);
+    return map;
+}
+
+}  // namespace
+
+ERL_NIF_TERM info(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) { return guarded<info_body>(env, argc, argv); }
+
+}  // namespace analytics::nif

@@ -1,0 +1,33 @@
+// The NIF library: its function table and load callback.
+#include <erl_nif.h>
+
+#include "atoms.hpp"
+#include "info_nif.hpp"
+#include "reduce_nif.hpp"
+#include "series_nif.hpp"
+#include "series_resource.hpp"
+
+namespace analytics::nif {
+namespace {
+
+// Function names are those of Analytics.Native's stubs.
+ErlNifFunc functions[] = {
+    {"series_from_list", 2, series_from_list, 0},
+    {"series_from_binary", 2, series_from_binary, 0},
+    {"series_to_list", 1, series_to_list, 0},
+    {"series_to_binary", 1, series_to_binary, 0},
+    {"series_slice", 3, series_slice, 0},
+    {"series_concat", 1, series_concat, 0},
+    {"reduce", 2, reduce, 0},
+    {"info", 0, info, 0},
+};
+
+int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {
+    atoms::init(env);
+    return open_series_resource(env) ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace analytics::nif
+
+ERL_NIF_INIT(Elixir.Analytics.Native, analytics::nif::functions, analytics::nif::load, nullptr, nullptr, nullptr)

@@ -1,0 +1,137 @@
+// NIFs behind Analytics.Series.
+#include "series_nif.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "atoms.hpp"
+#include "schedule.hpp"
+#include "series_resource.hpp"
+#include "terms.hpp"
+
+namespace analytics::nif {
+namespace {
+
+// A list of series is walked this far on a normal scheduler; longer lists
+// are summed up on a dirty one.
+constexpr std::size_t kConcatPiecesOnNormal = 256;
+
+double from_list_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) { return list_cost(env, argv[0], cost::list_decode); }
+
+ERL_NIF_TERM from_list(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const auto dtype = decode_dtype(env, argv[1]) == series::Dtype::f64 ? ListDtype::f64 : ListDtype::i64;
+    return make_series(env, series::Series(decode_number_list(env, argv[0], dtype)));
+}
+
+double from_binary_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    ErlNifBinary binary;
+    return enif_inspect_binary(env, argv[0], &binary) ? static_cast<double>(binary.size / 8) * cost::copy : 0.0;
+}
+
+template <typename T>
+series::ColumnData copy_values(const ErlNifBinary& binary) {
+    series::AlignedVector<T> values(binary.size / sizeof(T));
+    if (binary.size) std::memcpy(values.data(), binary.data, binary.size);
+    return series::ColumnData(std::move(values));
+}
+
+ERL_NIF_TERM from_binary(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    ErlNifBinary binary;
+    if (!enif_inspect_binary(env, argv[0], &binary)) {
+        throw std::invalid_argument("expected a binary, got: " + describe(env, argv[0]));
+    }
+    const series::Dtype dtype = decode_dtype(env, argv[1]);
+    if (binary.size % 8 != 0) {
+        throw std::invalid_argument("a binary of " + std::to_string(binary.size) +
+                                    " bytes is not a whole number of 8-byte :" +
+                                    std::string(series::dtype_name(dtype)) + " values");
+    }
+    return make_series(env, series::Series(dtype == series::Dtype::f64 ? copy_values<double>(binary)
+                                                                       : copy_values<std::int64_t>(binary)));
+}
+
+double to_list_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    return static_cast<double>(get_series(env, argv[0]).size()) * cost::list_encode;
+}
+
+ERL_NIF_TERM to_list(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const series::Series& s = get_series(env, argv[0]);
+    std::vector<ERL_NIF_TERM> terms;
+    terms.reserve(s.size());
+    std::visit(
+        [&](auto values) {
+            for (auto x : values) {
+                if constexpr (std::is_same_v<decltype(x), double>) {
+                    terms.push_back(encode_double(env, x));
+                } else {
+                    terms.push_back(enif_make_int64(env, x));
+                }
+            }
+        },
+        s.view());
+    return enif_make_list_from_array(env, terms.data(), static_cast<unsigned>(terms.size()));
+}
+
+// Zero-copy: the binary points into the column and keeps its resource alive.
+ERL_NIF_TERM to_binary(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    SeriesResource& resource = get_series_resource(env, argv[0]);
+    const auto bytes = resource.series.bytes();
+    return enif_make_resource_binary(env, &resource, bytes.data(), bytes.size());
+}
+
+ERL_NIF_TERM slice(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const series::Series& s = get_series(env, argv[0]);
+    return make_series(env, s.slice(decode_size(env, argv[1], "offset"), decode_size(env, argv[2], "length")));
+}
+
+double concat_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    ERL_NIF_TERM head, tail = argv[0];
+    std::size_t pieces = 0, elements = 0;
+    while (enif_get_list_cell(env, tail, &head, &tail)) {
+        if (++pieces > kConcatPiecesOnNormal) return kNormalSchedulerBudgetNs + 1.0;
+        if (is_series(env, head)) elements += get_series(env, head).size();
+    }
+    return static_cast<double>(elements) * cost::copy;
+}
+
+ERL_NIF_TERM concat(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    if (!enif_is_list(env, argv[0])) {
+        throw std::invalid_argument("expected a list of %Analytics.Series{}, got: " + describe(env, argv[0]));
+    }
+    std::vector<series::Series> pieces;
+    ERL_NIF_TERM head, tail = argv[0];
+    while (enif_get_list_cell(env, tail, &head, &tail)) pieces.push_back(get_series(env, head));
+    if (!enif_is_empty_list(env, tail)) {
+        throw std::invalid_argument("expected a proper list of %Analytics.Series{}, got an improper list");
+    }
+    return make_series(env, series::Series::concat(pieces));
+}
+
+}  // namespace
+
+ERL_NIF_TERM series_from_list(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return scheduled<from_list, from_list_cost>(env, argc, argv);
+}
+
+ERL_NIF_TERM series_from_binary(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return scheduled<from_binary, from_binary_cost>(env, argc, argv);
+}
+
+ERL_NIF_TERM series_to_list(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return scheduled<to_list, to_list_cost>(env, argc, argv);
+}
+
+ERL_NIF_TERM series_to_binary(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return guarded<to_binary>(env, argc, argv);
+}
+
+ERL_NIF_TERM series_slice(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return guarded<slice>(env, argc, argv);
+}
+
+ERL_NIF_TERM series_concat(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return scheduled<concat, concat_cost>(env, argc, argv);
+}
+
+}  // namespace analytics::nif

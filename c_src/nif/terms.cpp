@@ -1,0 +1,153 @@
+#include "terms.hpp"
+
+#include <array>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "atoms.hpp"
+
+namespace analytics::nif {
+
+namespace {
+
+// Terms can be huge; an error message needs only their start.
+constexpr std::size_t kDescribeLimit = 120;
+
+}  // namespace
+
+std::string describe(ErlNifEnv* env, ERL_NIF_TERM term) {
+    std::array<char, kDescribeLimit + 1> buffer{};
+    const bool atom = enif_is_atom(env, term);
+    const int written = enif_snprintf(buffer.data(), buffer.size(), "%T", term);
+    std::string text = atom ? ":" : "";
+    text += buffer.data();
+    if (written >= static_cast<int>(buffer.size())) text += "...";
+    return text;
+}
+
+series::Dtype decode_dtype(ErlNifEnv* env, ERL_NIF_TERM term) {
+    if (enif_is_identical(term, atoms::f64)) return series::Dtype::f64;
+    if (enif_is_identical(term, atoms::i64)) return series::Dtype::i64;
+    throw std::invalid_argument("dtype must be :f64 or :i64, got: " + describe(env, term));
+}
+
+ERL_NIF_TERM encode_dtype(series::Dtype dtype) { return dtype == series::Dtype::f64 ? atoms::f64 : atoms::i64; }
+
+std::size_t decode_size(ErlNifEnv* env, ERL_NIF_TERM term, std::string_view what) {
+    ErlNifUInt64 value;
+    if (!enif_get_uint64(env, term, &value) || value > std::numeric_limits<std::size_t>::max()) {
+        throw std::invalid_argument(std::string(what) + " must be a non-negative integer, got: " + describe(env, term));
+    }
+    return static_cast<std::size_t>(value);
+}
+
+namespace {
+
+enum class ElementKind { integer, floating };
+
+struct Element {
+    ElementKind kind;
+    std::int64_t integer = 0;
+    double floating = 0.0;
+};
+
+Element decode_element(ErlNifEnv* env, ERL_NIF_TERM term, std::size_t index) {
+    ErlNifSInt64 integer;
+    if (enif_get_int64(env, term, &integer)) return {ElementKind::integer, integer, 0.0};
+    double floating;
+    if (enif_get_double(env, term, &floating)) return {ElementKind::floating, 0, floating};
+    if (enif_is_identical(term, atoms::nan)) return {ElementKind::floating, 0, std::numeric_limits<double>::quiet_NaN()};
+    if (enif_is_identical(term, atoms::infinity)) return {ElementKind::floating, 0, std::numeric_limits<double>::infinity()};
+    if (enif_is_identical(term, atoms::neg_infinity)) {
+        return {ElementKind::floating, 0, -std::numeric_limits<double>::infinity()};
+    }
+    const std::string where = " at index " + std::to_string(index);
+    if (enif_term_type(env, term) == ERL_NIF_TERM_TYPE_INTEGER) {
+        throw std::invalid_argument("integer " + describe(env, term) + where + " is outside the i64 range");
+    }
+    throw std::invalid_argument("expected a number, :nan, :infinity or :neg_infinity" + where +
+                                ", got: " + describe(env, term));
+}
+
+std::size_t proper_list_length(ErlNifEnv* env, ERL_NIF_TERM list) {
+    unsigned length;
+    if (!enif_get_list_length(env, list, &length)) {
+        if (enif_is_list(env, list)) {
+            throw std::invalid_argument("expected a proper list of numbers, got an improper list");
+        }
+        throw std::invalid_argument("expected a list of numbers, got: " + describe(env, list));
+    }
+    return length;
+}
+
+}  // namespace
+
+series::ColumnData decode_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDtype dtype) {
+    const std::size_t length = proper_list_length(env, list);
+    series::AlignedVector<std::int64_t> integers;
+    series::AlignedVector<double> floats;
+    bool as_floats = dtype == ListDtype::f64;
+    if (as_floats) {
+        floats.reserve(length);
+    } else {
+        integers.reserve(length);
+    }
+
+    ERL_NIF_TERM head, tail = list;
+    for (std::size_t index = 0; enif_get_list_cell(env, tail, &head, &tail); ++index) {
+        const Element e = decode_element(env, head, index);
+        if (e.kind == ElementKind::floating && !as_floats) {
+            if (dtype == ListDtype::i64) {
+                throw std::invalid_argument("cannot store " + describe(env, head) + " at index " + std::to_string(index) +
+                                            " in an :i64 series (no silent truncation)");
+            }
+            // A float in an inferred list: everything so far becomes f64.
+            floats.reserve(length);
+            for (std::int64_t x : integers) floats.push_back(static_cast<double>(x));
+            integers = {};
+            as_floats = true;
+        }
+        if (as_floats) {
+            floats.push_back(e.kind == ElementKind::integer ? static_cast<double>(e.integer) : e.floating);
+        } else {
+            integers.push_back(e.integer);
+        }
+    }
+    if (as_floats) return series::ColumnData(std::move(floats));
+    return series::ColumnData(std::move(integers));
+}
+
+std::size_t list_length_upto(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t limit) {
+    ERL_NIF_TERM head, tail = list;
+    std::size_t length = 0;
+    while (length <= limit && enif_get_list_cell(env, tail, &head, &tail)) ++length;
+    return length;
+}
+
+ERL_NIF_TERM encode_double(ErlNifEnv* env, double value) {
+    if (std::isnan(value)) return atoms::nan;
+    if (std::isinf(value)) return value > 0 ? atoms::infinity : atoms::neg_infinity;
+    return enif_make_double(env, value);
+}
+
+ERL_NIF_TERM encode_int128(ErlNifEnv* env, __int128 value) {
+    if (value >= std::numeric_limits<std::int64_t>::min() && value <= std::numeric_limits<std::int64_t>::max()) {
+        return enif_make_int64(env, static_cast<ErlNifSInt64>(value));
+    }
+    // No erl_nif call makes a bignum, but the external term format does:
+    // 131, SMALL_BIG_EXT (110), digit count, sign, little-endian digits.
+    const bool negative = value < 0;
+    auto magnitude = negative ? -static_cast<unsigned __int128>(value) : static_cast<unsigned __int128>(value);
+    std::array<unsigned char, 4 + 16> encoded{131, 110, 0, static_cast<unsigned char>(negative ? 1 : 0)};
+    std::size_t digits = 0;
+    for (; magnitude != 0; magnitude >>= 8) encoded[4 + digits++] = static_cast<unsigned char>(magnitude & 0xff);
+    encoded[2] = static_cast<unsigned char>(digits);
+    ERL_NIF_TERM term;
+    if (enif_binary_to_term(env, encoded.data(), 4 + digits, &term, 0) == 0) {
+        throw std::runtime_error("analytics: could not encode a 128-bit integer");
+    }
+    return term;
+}
+
+}  // namespace analytics::nif

@@ -1,0 +1,122 @@
+defmodule Analytics do
+  @moduledoc """
+  Fast reductions over numeric columns, in native code that never blocks a
+  scheduler and never crashes the VM.
+
+  Input is an `Analytics.Series` or a plain list of numbers. Work small
+  enough to finish in well under a millisecond runs on the calling
+  scheduler; anything larger moves to a dirty CPU scheduler. The kernels use
+  SIMD (baseline SSE2, AVX2 or AVX-512, picked at run time; see `info/0`).
+
+  ## Examples
+
+      iex> Analytics.reduce([1, 2, 3, 4], :sum)
+      10
+      iex> Analytics.reduce([1.0, 2.0, 3.0, 4.0], [:mean, :max, :median])
+      %{max: 4.0, mean: 2.5, median: 2.5}
+      iex> Analytics.Series.from_list([2.0, 4.0, 4.0, 5.0]) |> Analytics.reduce({:variance, ddof: 0})
+      1.1875
+  """
+
+  alias Analytics.{Native, Reducers, Series}
+
+  @typedoc """
+  A reducer. Named as in Explorer; `:median` is `{:quantile, 0.5}`, and
+  `:variance` / `:standard_deviation` take `ddof:` (default 1).
+  """
+  @type reducer ::
+          :sum
+          | :count
+          | :min
+          | :max
+          | :mean
+          | :variance
+          | {:variance, [ddof: non_neg_integer()]}
+          | :standard_deviation
+          | {:standard_deviation, [ddof: non_neg_integer()]}
+          | :product
+          | :argmin
+          | :argmax
+          | :median
+          | {:quantile, number()}
+          | :n_distinct
+
+  @typedoc "What can be reduced: a series, or a list of numbers."
+  @type input :: Series.t() | [Series.value()]
+
+  @typedoc "A reduced value; `nil` where the reducer has no answer (e.g. min of nothing)."
+  @type result :: Series.value() | nil
+
+  @doc """
+  Reduces `input` with one reducer, or with a list of reducers in one pass.
+
+  A list of reducers returns a map from each reducer, as given, to its value.
+
+  A list of integers only is reduced as `:i64`, exactly: sums never wrap and
+  may return a bignum. A list with any float (or `:nan`, `:infinity`,
+  `:neg_infinity`) is reduced as `:f64`.
+
+  ## Semantics
+
+    * Empty input: `:sum` is `0` (`0.0` for `:f64`), `:count` is `0`,
+      `:product` is `1` (`1.0`), `:n_distinct` is `0`; every other reducer `nil`.
+    * `:variance` and `:standard_deviation` are `nil` when `count <= ddof`;
+      they are computed with a numerically stable method.
+    * NaN propagates through `:sum`, `:mean`, `:variance`, `:min`, `:max`,
+      `:product` and quantiles; `:argmin`/`:argmax` give the first NaN's index.
+    * `{:quantile, q}` interpolates linearly between the closest ranks
+      (NumPy's default) and always returns a float.
+    * `:n_distinct` counts `-0.0` and `0.0` as one value, and all NaNs as one.
+    * The `:i64` `:product` is exact; beyond the signed 128-bit range it
+      raises `ArgumentError` (use an `:f64` series for such magnitudes).
+
+  ## Examples
+
+      iex> Analytics.reduce([], [:sum, :count, :min])
+      %{count: 0, min: nil, sum: 0}
+      iex> Analytics.reduce([9_223_372_036_854_775_807, 1], :sum)
+      9_223_372_036_854_775_808
+      iex> Analytics.reduce([1.0, :nan], :max)
+      :nan
+      iex> Analytics.reduce([3, 1, 2], [:argmin, {:quantile, 0.25}])
+      %{:argmin => 1, {:quantile, 0.25} => 1.5}
+  """
+  @spec reduce(input(), reducer()) :: result()
+  @spec reduce(input(), [reducer(), ...]) :: %{reducer() => result()}
+  def reduce(input, reducers) when is_list(reducers) do
+    if reducers == [], do: raise(ArgumentError, "expected at least one reducer, got: []")
+    values = Native.reduce(input, Enum.map(reducers, &Reducers.normalize/1))
+    reducers |> Enum.zip(values) |> Map.new()
+  end
+
+  def reduce(input, reducer) do
+    [value] = Native.reduce(input, [Reducers.normalize(reducer)])
+    value
+  end
+
+  @doc """
+  Reports the native library's configuration.
+
+    * `:simd` - the kernel build in use (`:baseline`, `:avx2` or `:avx512`),
+      the widest the CPU supports unless capped by the `ANALYTICS_SIMD`
+      environment variable
+    * `:simd_supported` - every build this CPU can run
+    * `:normal_scheduler_budget_ns` - estimated work above this runs on a
+      dirty CPU scheduler
+    * `:dirty_cpu_schedulers` - how many the VM has (`+SDcpu`)
+
+  ## Examples
+
+      iex> Analytics.info().simd in Analytics.info().simd_supported
+      true
+  """
+  @spec info() :: %{
+          simd: :baseline | :avx2 | :avx512,
+          simd_supported: [:baseline | :avx2 | :avx512],
+          normal_scheduler_budget_ns: pos_integer(),
+          dirty_cpu_schedulers: non_neg_integer()
+        }
+  def info do
+    Map.put(Native.info(), :dirty_cpu_schedulers, :erlang.system_info(:dirty_cpu_schedulers))
+  end
+end

@@ -1,0 +1,24 @@
+defmodule Analytics.Native do
+  # The only module that calls the NIF. Every function here is a stub that the
+  # NIF replaces on load; argument checks and errors live in the NIF itself.
+  @moduledoc false
+
+  @on_load :load_nif
+
+  @doc false
+  def load_nif do
+    path = :filename.join(:code.priv_dir(:analytics), ~c"analytics_nif")
+    :erlang.load_nif(path, 0)
+  end
+
+  def series_from_list(_list, _dtype), do: not_loaded()
+  def series_from_binary(_binary, _dtype), do: not_loaded()
+  def series_to_list(_series), do: not_loaded()
+  def series_to_binary(_series), do: not_loaded()
+  def series_slice(_series, _offset, _length), do: not_loaded()
+  def series_concat(_list), do: not_loaded()
+  def reduce(_input, _reducers), do: not_loaded()
+  def info, do: not_loaded()
+
+  defp not_loaded, do: :erlang.nif_error(:nif_not_loaded)
+end

@@ -1,0 +1,45 @@
+defmodule Analytics.Reducers do
+  # Turns the reducers users write into the specs the NIF takes, keeping the
+  # user's term as the key of the result map.
+  @moduledoc false
+
+  @plain [:sum, :count, :min, :max, :mean, :product, :argmin, :argmax, :n_distinct]
+  @with_ddof [:variance, :standard_deviation]
+
+  @typedoc "A reducer as the NIF takes it."
+  @type spec ::
+          atom() | {:variance | :standard_deviation, non_neg_integer()} | {:quantile, number()}
+
+  @doc false
+  @spec normalize(Analytics.reducer()) :: spec()
+  def normalize(reducer) when reducer in @plain, do: reducer
+  def normalize(reducer) when reducer in @with_ddof, do: {reducer, 1}
+  def normalize(:median), do: {:quantile, 0.5}
+
+  def normalize({reducer, opts} = given) when reducer in @with_ddof and is_list(opts) do
+    case opts do
+      [] ->
+        {reducer, 1}
+
+      [ddof: ddof] when is_integer(ddof) and ddof >= 0 ->
+        {reducer, ddof}
+
+      _ ->
+        raise ArgumentError,
+              "#{inspect(given)}: the only option is ddof, a non-negative integer (default 1)"
+    end
+  end
+
+  def normalize({:quantile, q}) when is_number(q) and q >= 0 and q <= 1, do: {:quantile, q}
+
+  def normalize({:quantile, q}) do
+    raise ArgumentError, "quantile must be a number between 0 and 1, got: #{inspect(q)}"
+  end
+
+  def normalize(other) do
+    raise ArgumentError,
+          "unknown reducer: #{inspect(other)}; expected one of " <>
+            "#{Enum.map_join(@plain ++ @with_ddof ++ [:median], ", ", &inspect/1)}, " <>
+            "{:quantile, q}, {:variance, ddof: d} or {:standard_deviation, ddof: d}"
+  end
+end

@@ -1,0 +1,154 @@
+defmodule Analytics.Series do
+  @moduledoc """
+  An immutable, typed, native column of numbers.
+
+  A series holds `:f64` (double precision floats) or `:i64` (signed 64-bit
+  integers) in one contiguous, 64-byte aligned native buffer. Slices share
+  that buffer with their parent, so `slice/3` is O(1) and `to_binary/1` is
+  zero-copy. Series are safe to share between processes: the data never
+  changes once made.
+
+  Erlang floats cannot be NaN or infinite, so such values cross the boundary
+  as the atoms `:nan`, `:infinity` and `:neg_infinity` (as in Explorer).
+
+  Large inputs are converted on a dirty CPU scheduler, so a 10M-element
+  `from_list/2` never blocks a normal scheduler.
+
+  ## Examples
+
+      iex> s = Analytics.Series.from_list([1.0, 2.5, :nan])
+      iex> Analytics.Series.size(s)
+      3
+      iex> Analytics.Series.to_list(s)
+      [1.0, 2.5, :nan]
+  """
+
+  @enforce_keys [:resource, :dtype, :size]
+  defstruct [:resource, :dtype, :size]
+
+  @typedoc "The element type of a series."
+  @type dtype :: :f64 | :i64
+
+  @typedoc "An element as Elixir sees it."
+  @type value :: number() | :nan | :infinity | :neg_infinity
+
+  @type t :: %__MODULE__{resource: reference(), dtype: dtype(), size: non_neg_integer()}
+
+  alias Analytics.Native
+
+  @doc """
+  Builds a series from a list of numbers.
+
+  With `:f64` (the default), integers become floats and `:nan`,
+  `:infinity` and `:neg_infinity` are accepted. With `:i64`, every element
+  must be an integer in the signed 64-bit range: a float raises rather than
+  being truncated.
+
+  ## Examples
+
+      iex> Analytics.Series.from_list([1, 2, 3]) |> Analytics.Series.to_list()
+      [1.0, 2.0, 3.0]
+      iex> Analytics.Series.from_list([1, 2, 3], :i64) |> Analytics.Series.to_list()
+      [1, 2, 3]
+      iex> Analytics.Series.from_list([1.5], :i64)
+      ** (ArgumentError) cannot store 1.5 at index 0 in an :i64 series (no silent truncation)
+  """
+  @spec from_list([value()], dtype()) :: t()
+  def from_list(list, dtype \\ :f64), do: Native.series_from_list(list, dtype)
+
+  @doc """
+  Builds a series from a binary of native-endian packed values (8 bytes each).
+
+  The bytes are copied into an aligned buffer.
+
+  ## Examples
+
+      iex> bin = <<1.5::float-native-64, 2.5::float-native-64>>
+      iex> Analytics.Series.from_binary(bin, :f64) |> Analytics.Series.to_list()
+      [1.5, 2.5]
+  """
+  @spec from_binary(binary(), dtype()) :: t()
+  def from_binary(binary, dtype), do: Native.series_from_binary(binary, dtype)
+
+  @doc """
+  Returns the elements as a list.
+
+  ## Examples
+
+      iex> Analytics.Series.from_list([3, 4], :i64) |> Analytics.Series.to_list()
+      [3, 4]
+  """
+  @spec to_list(t()) :: [value()]
+  def to_list(series), do: Native.series_to_list(series)
+
+  @doc """
+  Returns the elements as native-endian packed bytes, without copying.
+
+  The binary points into the series' buffer and keeps it alive.
+
+  ## Examples
+
+      iex> Analytics.Series.from_list([1], :i64) |> Analytics.Series.to_binary()
+      <<1::signed-native-64>>
+  """
+  @spec to_binary(t()) :: binary()
+  def to_binary(series), do: Native.series_to_binary(series)
+
+  @doc """
+  The number of elements.
+
+  ## Examples
+
+      iex> Analytics.Series.from_list([1.0, 2.0]) |> Analytics.Series.size()
+      2
+  """
+  @spec size(t()) :: non_neg_integer()
+  def size(%__MODULE__{size: size}), do: size
+  def size(other), do: not_a_series!(other)
+
+  @doc """
+  The element type, `:f64` or `:i64`.
+
+  ## Examples
+
+      iex> Analytics.Series.from_list([1], :i64) |> Analytics.Series.dtype()
+      :i64
+  """
+  @spec dtype(t()) :: dtype()
+  def dtype(%__MODULE__{dtype: dtype}), do: dtype
+  def dtype(other), do: not_a_series!(other)
+
+  @doc """
+  The `length` elements starting at `offset`, sharing memory with `series`.
+
+  O(1). Raises `ArgumentError` if the window does not lie within the series
+  (negative offsets are not accepted).
+
+  ## Examples
+
+      iex> s = Analytics.Series.from_list([1, 2, 3, 4], :i64)
+      iex> Analytics.Series.slice(s, 1, 2) |> Analytics.Series.to_list()
+      [2, 3]
+  """
+  @spec slice(t(), non_neg_integer(), non_neg_integer()) :: t()
+  def slice(series, offset, length), do: Native.series_slice(series, offset, length)
+
+  @doc """
+  Joins series of one dtype into a new series.
+
+  Raises `ArgumentError` for an empty list or mixed dtypes.
+
+  ## Examples
+
+      iex> a = Analytics.Series.from_list([1], :i64)
+      iex> b = Analytics.Series.from_list([2, 3], :i64)
+      iex> Analytics.Series.concat([a, b]) |> Analytics.Series.to_list()
+      [1, 2, 3]
+  """
+  @spec concat([t()]) :: t()
+  def concat(series_list), do: Native.series_concat(series_list)
+
+  defp not_a_series!(other) do
+    raise ArgumentError, "expected an %Analytics.Series{}, got: #{inspect(other)}"
+  end
+end

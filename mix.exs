@@ -1,0 +1,79 @@
+defmodule Mix.Tasks.Compile.AnalyticsNif do
+  @shortdoc "Builds priv/analytics_nif.so with CMake"
+  @moduledoc """
+  Builds the native library with CMake (elixir_make is not available on
+  Debian, so the project carries this small compiler).
+
+  It does nothing when `priv/analytics_nif.so` is newer than every file under
+  `c_src/` and `CMakeLists.txt`, and fails the build when CMake fails.
+  The CMake build tree is `_build/cmake` inside this project.
+  """
+  use Mix.Task.Compiler
+
+  @library "priv/analytics_nif.so"
+
+  @impl true
+  def run(_args) do
+    root = Path.dirname(Mix.Project.project_file())
+    library = Path.join(root, @library)
+    sources = [Path.join(root, "CMakeLists.txt") | Path.wildcard(Path.join(root, "c_src/**/*"))]
+
+    if Mix.Utils.stale?(sources, [library]) do
+      build(root)
+    else
+      {:noop, []}
+    end
+  end
+
+  defp build(root) do
+    build_dir = Path.join(root, "_build/cmake")
+
+    steps = [
+      [
+        "-S",
+        root,
+        "-B",
+        build_dir,
+        "-DCMAKE_BUILD_TYPE=Release",
+        "-DANALYTICS_BUILD_TESTS=OFF",
+        "-DANALYTICS_BUILD_BENCH=OFF"
+      ],
+      ["--build", build_dir, "--target", "analytics_nif", "--parallel"]
+    ]
+
+    Enum.reduce_while(steps, {:ok, []}, fn args, ok ->
+      case System.cmd("cmake", args, stderr_to_stdout: true, into: IO.stream(:stdio, :line)) do
+        {_, 0} ->
+          {:cont, ok}
+
+        {_, status} ->
+          Mix.shell().error("cmake #{Enum.join(args, " ")} failed with exit status #{status}")
+          {:halt, {:error, []}}
+      end
+    end)
+  end
+end
+
+defmodule Analytics.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :analytics,
+      version: "0.1.0",
+      elixir: "~> 1.14",
+      compilers: [:analytics_nif | Mix.compilers()],
+      start_permanent: Mix.env() == :prod,
+      elixirc_paths: elixirc_paths(Mix.env()),
+      deps: [],
+      docs: [main: "Analytics"]
+    ]
+  end
+
+  def application do
+    [extra_applications: [:logger]]
+  end
+
+  defp elixirc_paths(:test), do: ["lib", "test/support"]
+  defp elixirc_paths(_), do: ["lib"]
+end
