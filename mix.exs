@@ -41,12 +41,16 @@ defmodule Mix.Tasks.Compile.AnalyticsNif do
       ["--build", build_dir, "--target", "analytics_nif", "--parallel"]
     ]
 
+    Mix.shell().info("Building #{@library} with CMake")
+
+    # CMake's output is shown only when a step fails.
     Enum.reduce_while(steps, {:ok, []}, fn args, ok ->
-      case System.cmd("cmake", args, stderr_to_stdout: true, into: IO.stream(:stdio, :line)) do
+      case System.cmd("cmake", args, stderr_to_stdout: true) do
         {_, 0} ->
           {:cont, ok}
 
-        {_, status} ->
+        {output, status} ->
+          Mix.shell().error(output)
           Mix.shell().error("cmake #{Enum.join(args, " ")} failed with exit status #{status}")
           {:halt, {:error, []}}
       end

@@ -82,7 +82,9 @@ ERL_NIF_TERM to_binary(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
 
 ERL_NIF_TERM slice(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     const series::Series& s = get_series(env, argv[0]);
-    return make_series(env, s.slice(decode_size(env, argv[1], "offset"), decode_size(env, argv[2], "length")));
+    const std::size_t offset = decode_size(env, argv[1], "offset");
+    const std::size_t length = decode_size(env, argv[2], "length");
+    return make_series(env, s.slice(offset, length));
 }
 
 double concat_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {

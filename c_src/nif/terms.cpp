@@ -1,6 +1,9 @@
 #include "terms.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -16,12 +19,48 @@ constexpr std::size_t kDescribeLimit = 120;
 
 }  // namespace
 
+namespace {
+
+bool is_plain_atom(std::string_view name) {
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '@'; };
+    if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
+    if (name.back() == '?' || name.back() == '!') name.remove_suffix(1);
+    return std::all_of(name.begin(), name.end(), word);
+}
+
+// Atoms as Elixir writes them: nil, :ok, :"two words".
+std::string describe_atom(ErlNifEnv* env, ERL_NIF_TERM atom) {
+    std::array<char, 256> name{};
+    enif_get_atom(env, atom, name.data(), name.size(), ERL_NIF_LATIN1);
+    const std::string_view text(name.data());
+    if (text == "nil" || text == "true" || text == "false") return std::string(text);
+    const bool plain = is_plain_atom(text);
+    std::string described = plain ? ":" : ":\"";
+    described.append(text);
+    if (!plain) described += '"';
+    return described;
+}
+
+// Floats as Elixir writes them (shortest round trip); %T prints 1.500000e+00.
+std::string describe_float(double value) {
+    std::array<char, 32> buffer{};
+    const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
+    std::string text(buffer.data(), end);
+    const std::size_t exponent = text.find('e');
+    if (text.find('.') == std::string::npos) text.insert(exponent == std::string::npos ? text.size() : exponent, ".0");
+    if (const std::size_t plus = text.find("e+"); plus != std::string::npos) text.erase(plus + 1, 1);
+    return text;
+}
+
+}  // namespace
+
 std::string describe(ErlNifEnv* env, ERL_NIF_TERM term) {
+    if (enif_is_atom(env, term)) return describe_atom(env, term);
+    double floating;
+    if (enif_get_double(env, term, &floating)) return describe_float(floating);
     std::array<char, kDescribeLimit + 1> buffer{};
-    const bool atom = enif_is_atom(env, term);
     const int written = enif_snprintf(buffer.data(), buffer.size(), "%T", term);
-    std::string text = atom ? ":" : "";
-    text += buffer.data();
+    std::string text(buffer.data());
     if (written >= static_cast<int>(buffer.size())) text += "...";
     return text;
 }

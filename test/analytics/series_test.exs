@@ -1,0 +1,95 @@
+defmodule Analytics.SeriesTest do
+  use ExUnit.Case, async: true
+  alias Analytics.Series
+
+  doctest Analytics.Series
+
+  test "from_list and to_list round-trip both dtypes and non-finite values" do
+    floats = [0.0, -0.0, 1.5, -2.25, 1.0e308, 5.0e-324, :nan, :infinity, :neg_infinity]
+    assert Series.from_list(floats) |> Series.to_list() == floats
+    ints = [0, 1, -1, 9_223_372_036_854_775_807, -9_223_372_036_854_775_808]
+    s = Series.from_list(ints, :i64)
+    assert {Series.dtype(s), Series.size(s), Series.to_list(s)} == {:i64, 5, ints}
+    assert Series.from_list([1, 2.5]) |> Series.to_list() == [1.0, 2.5]
+  end
+
+  test "from_binary and to_binary round-trip native-endian bytes" do
+    bin = for x <- [1.5, -3.0, 1.0e-300], into: <<>>, do: <<x::float-native-64>>
+    s = Series.from_binary(bin, :f64)
+    assert Series.to_binary(s) == bin
+    assert Series.to_list(s) == [1.5, -3.0, 1.0e-300]
+    nan = <<0, 0, 0, 0, 0, 0, 248, 127>>
+    assert Series.from_binary(nan, :f64) |> Series.to_list() == [:nan]
+    assert Series.from_binary(<<>>, :i64) |> Series.size() == 0
+    # A sub-binary at an odd offset still decodes (it is copied to an aligned buffer).
+    <<_, odd::binary-size(16), _::binary>> = <<0>> <> bin <> <<0>>
+    assert Series.from_binary(odd, :f64) |> Series.to_list() == [1.5, -3.0]
+  end
+
+  test "to_binary is zero-copy: slices point into their parent's buffer" do
+    s = Series.from_list(Enum.to_list(1..1000), :i64)
+    whole = Series.to_binary(s)
+    part = s |> Series.slice(10, 5) |> Series.to_binary()
+    assert part == binary_part(whole, 80, 40)
+  end
+
+  test "to_binary of a 64 MiB series allocates no binary memory" do
+    big = Series.from_binary(:binary.copy(<<1::signed-native-64>>, 8 * 1024 * 1024), :i64)
+    before = :erlang.memory(:binary)
+    bin = Series.to_binary(big)
+    assert byte_size(bin) == 64 * 1024 * 1024
+    assert :erlang.memory(:binary) - before < 1024 * 1024
+  end
+
+  test "slices of slices share memory and check bounds" do
+    s = Series.from_list(Enum.to_list(0..99), :i64)
+    inner = s |> Series.slice(10, 50) |> Series.slice(5, 3)
+    assert Series.to_list(inner) == [15, 16, 17]
+    assert Series.slice(s, 100, 0) |> Series.size() == 0
+
+    assert_raise ArgumentError, ~r/out of range for a series of size 3/, fn ->
+      Series.slice(inner, 1, 3)
+    end
+  end
+
+  test "a series outlives the binaries and slices made from it, and they outlive it" do
+    part =
+      (fn ->
+         s = Series.from_list(Enum.to_list(1..100_000), :i64)
+         Series.slice(s, 99_990, 10)
+       end).()
+
+    :erlang.garbage_collect()
+    assert Series.to_list(part) == Enum.to_list(99_991..100_000)
+    bin = Series.to_binary(part)
+    :erlang.garbage_collect()
+    assert byte_size(bin) == 80
+  end
+
+  test "concat joins in order" do
+    a = Series.from_list([1.0, 2.0])
+    b = Series.from_list([3.0])
+
+    assert Series.concat([a, Series.slice(b, 0, 0), b, Series.slice(a, 1, 1)]) |> Series.to_list() ==
+             [1.0, 2.0, 3.0, 2.0]
+
+    many = for i <- 1..1000, do: Series.from_list([i], :i64)
+    assert Series.concat(many) |> Series.to_list() == Enum.to_list(1..1000)
+  end
+
+  test "inspect shows dtype, size and the first values" do
+    assert inspect(Series.from_list([1, 2, 3], :i64)) == "#Analytics.Series<i64[3] [1, 2, 3]>"
+    assert inspect(Series.from_list([:nan])) == "#Analytics.Series<f64[1] [:nan]>"
+    long = inspect(Series.from_list(Enum.to_list(1..1_000_000), :i64))
+    assert long =~ "#Analytics.Series<i64[1000000] [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ...]>"
+  end
+
+  test "large conversions round-trip (dirty scheduler path)" do
+    values = Enum.to_list(1..2_000_000)
+    s = Series.from_list(values, :i64)
+    assert Series.to_list(s) == values
+
+    assert Series.from_binary(Series.to_binary(s), :i64) |> Series.to_list() |> length() ==
+             2_000_000
+  end
+end
