@@ -157,7 +157,7 @@ Summary summarise(std::span<const std::int64_t> data, const Needs& needs, const 
     s.count = data.size();
     s.sum = __int128{0};
     if (needs.sum || needs.stats) {
-        const I64Stats stats = simd.stats_i64(data.data(), data.size());
+        const I64Stats stats = simd.stats_i64(data.data(), data.size(), needs.stats);
         s.sum = stats.sum;
         s.mean = static_cast<double>(stats.sum) / static_cast<double>(s.count);
         s.min = stats.min;

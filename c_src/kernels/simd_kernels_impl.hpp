@@ -20,6 +20,7 @@ namespace {
 using Arch = ANALYTICS_SIMD_ARCH;
 using DoubleBatch = xsimd::batch<double, Arch>;
 using U64Batch = xsimd::batch<std::uint64_t, Arch>;
+using I64Batch = xsimd::batch<std::int64_t, Arch>;
 constexpr std::size_t kLanes = DoubleBatch::size;
 
 // Four independent accumulators hide the add latency (4 cycles) behind the
@@ -154,8 +155,10 @@ F64Stats stats_f64(const double* data, std::size_t n, bool with_m2) {
 // Exact i64 sum without 128-bit vector adds: bias each value to unsigned
 // (x + 2^63), split into 32-bit halves and add the halves in 64-bit lanes.
 // A lane may take 2^31 - 1 halves before it could overflow, so the lanes are
-// flushed into a 128-bit total every kFlush elements.
-I64Stats stats_i64(const std::int64_t* data, std::size_t n) {
+// flushed into a 128-bit total every kFlush elements. Extremes use signed
+// compare-and-select: AVX2 has a signed 64-bit compare but no 64-bit min/max.
+template <bool Extremes>
+I64Stats stats_i64_as(const std::int64_t* data, std::size_t n) {
     constexpr std::size_t kFlush = std::size_t{1} << 30;
     constexpr std::uint64_t kBias = std::uint64_t{1} << 63;
     const U64Batch bias(kBias), low_mask(0xffffffffULL);
@@ -163,8 +166,7 @@ I64Stats stats_i64(const std::int64_t* data, std::size_t n) {
     s.count = n;
     s.min = std::numeric_limits<std::int64_t>::max();
     s.max = std::numeric_limits<std::int64_t>::min();
-    // Extremes are taken on biased values: unsigned order equals signed order.
-    U64Batch lo_ext(std::numeric_limits<std::uint64_t>::max()), hi_ext(std::uint64_t{0});
+    I64Batch lo_ext(s.min), hi_ext(s.max);
     unsigned __int128 biased_total = 0;
     std::size_t i = 0;
     const auto* bytes = reinterpret_cast<const unsigned char*>(data);
@@ -172,11 +174,15 @@ I64Stats stats_i64(const std::int64_t* data, std::size_t n) {
         const std::size_t chunk_end = (n - i > kFlush ? i + kFlush : n);
         U64Batch lo_sum(std::uint64_t{0}), hi_sum(std::uint64_t{0});
         for (; i + kLanes <= chunk_end; i += kLanes) {
-            const auto x = U64Batch::load_unaligned(reinterpret_cast<const std::uint64_t*>(bytes + i * 8)) ^ bias;
+            const auto* at = bytes + i * 8;
+            const auto x = U64Batch::load_unaligned(reinterpret_cast<const std::uint64_t*>(at)) ^ bias;
             lo_sum += x & low_mask;
             hi_sum += x >> 32;
-            lo_ext = xsimd::min(lo_ext, x);
-            hi_ext = xsimd::max(hi_ext, x);
+            if constexpr (Extremes) {
+                const auto v = I64Batch::load_unaligned(reinterpret_cast<const std::int64_t*>(at));
+                lo_ext = xsimd::select(v < lo_ext, v, lo_ext);
+                hi_ext = xsimd::select(hi_ext < v, v, hi_ext);
+            }
         }
         alignas(64) std::uint64_t lanes[kLanes];
         lo_sum.store_aligned(lanes);
@@ -184,24 +190,25 @@ I64Stats stats_i64(const std::int64_t* data, std::size_t n) {
         hi_sum.store_aligned(lanes);
         for (auto lane : lanes) biased_total += static_cast<unsigned __int128>(lane) << 32;
     }
-    alignas(64) std::uint64_t lanes[kLanes];
-    std::uint64_t lo_biased = std::numeric_limits<std::uint64_t>::max(), hi_biased = 0;
-    lo_ext.store_aligned(lanes);
-    for (auto lane : lanes) lo_biased = lane < lo_biased ? lane : lo_biased;
-    hi_ext.store_aligned(lanes);
-    for (auto lane : lanes) hi_biased = lane > hi_biased ? lane : hi_biased;
+    if constexpr (Extremes) {
+        alignas(64) std::int64_t lanes[kLanes];
+        lo_ext.store_aligned(lanes);
+        for (auto lane : lanes) s.min = lane < s.min ? lane : s.min;
+        hi_ext.store_aligned(lanes);
+        for (auto lane : lanes) s.max = lane > s.max ? lane : s.max;
+    }
     for (; i < n; ++i) {
-        const std::uint64_t x = static_cast<std::uint64_t>(load_scalar(data + i)) ^ kBias;
-        biased_total += x;
-        lo_biased = x < lo_biased ? x : lo_biased;
-        hi_biased = x > hi_biased ? x : hi_biased;
+        const std::int64_t x = load_scalar(data + i);
+        biased_total += static_cast<std::uint64_t>(x) ^ kBias;
+        s.min = x < s.min ? x : s.min;
+        s.max = x > s.max ? x : s.max;
     }
     s.sum = static_cast<__int128>(biased_total) - static_cast<__int128>(n) * static_cast<__int128>(kBias);
-    if (n > 0) {
-        s.min = static_cast<std::int64_t>(lo_biased ^ kBias);
-        s.max = static_cast<std::int64_t>(hi_biased ^ kBias);
-    }
     return s;
+}
+
+I64Stats stats_i64(const std::int64_t* data, std::size_t n, bool with_extremes) {
+    return with_extremes ? stats_i64_as<true>(data, n) : stats_i64_as<false>(data, n);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ struct F64Stats {
     bool has_nan = false;
 };
 
-// Exact sum of 64-bit integers (no wrap-around) plus extremes.
+// Exact sum of 64-bit integers (no wrap-around) plus, when asked, extremes.
 struct I64Stats {
     std::size_t count = 0;
     __int128 sum = 0;
@@ -35,7 +35,7 @@ struct SimdTable {
     double (*sum_f64)(const double* data, std::size_t n);
     double (*product_f64)(const double* data, std::size_t n);
     F64Stats (*stats_f64)(const double* data, std::size_t n, bool with_m2);
-    I64Stats (*stats_i64)(const std::int64_t* data, std::size_t n);
+    I64Stats (*stats_i64)(const std::int64_t* data, std::size_t n, bool with_extremes);
 };
 
 // Defined in the ISA units; only the ones CMake builds for this target exist.

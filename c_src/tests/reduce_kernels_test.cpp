@@ -86,7 +86,7 @@ TEST_CASE("every SIMD path sums i64 exactly at every size and misalignment", "[k
             for (std::size_t misalignment = 0; misalignment < 64; ++misalignment) {
                 INFO("n " << n << " misalignment " << misalignment);
                 const Misaligned<std::int64_t> data(values, misalignment);
-                const I64Stats stats = simd->stats_i64(data.span().data(), n);
+                const I64Stats stats = simd->stats_i64(data.span().data(), n, true);
                 REQUIRE(stats.sum == expected);
                 if (n > 0) {
                     REQUIRE(stats.min == *std::min_element(values.begin(), values.end()));
@@ -102,10 +102,10 @@ TEST_CASE("i64 sums at the extremes never wrap", "[kernels]") {
         INFO("simd " << simd->name);
         for (std::size_t n : {1, 7, 1000, 4099}) {
             const std::vector<std::int64_t> highs(n, kMax64), lows(n, kMin64);
-            REQUIRE(simd->stats_i64(highs.data(), n).sum == static_cast<__int128>(kMax64) * static_cast<__int128>(n));
-            REQUIRE(simd->stats_i64(lows.data(), n).sum == static_cast<__int128>(kMin64) * static_cast<__int128>(n));
-            REQUIRE(simd->stats_i64(lows.data(), n).min == kMin64);
-            REQUIRE(simd->stats_i64(highs.data(), n).max == kMax64);
+            REQUIRE(simd->stats_i64(highs.data(), n, true).sum == static_cast<__int128>(kMax64) * static_cast<__int128>(n));
+            REQUIRE(simd->stats_i64(lows.data(), n, true).sum == static_cast<__int128>(kMin64) * static_cast<__int128>(n));
+            REQUIRE(simd->stats_i64(lows.data(), n, true).min == kMin64);
+            REQUIRE(simd->stats_i64(highs.data(), n, true).max == kMax64);
         }
     }
 }

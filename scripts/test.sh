@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite: Catch2 (plain and with ASan+UBSan), formatting,
+# warnings-as-errors compilation, ExUnit, and the path-dependency fixture.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+jobs=$(nproc)
+
+echo "==> Catch2 kernel and series tests"
+cmake -S . -B _build/cmake-tests -DCMAKE_BUILD_TYPE=Release -DANALYTICS_BUILD_NIF=OFF >/dev/null
+cmake --build _build/cmake-tests --parallel "$jobs"
+ctest --test-dir _build/cmake-tests --output-on-failure
+
+echo "==> Catch2 tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+cmake -S . -B _build/cmake-asan -DANALYTICS_SANITIZE=ON -DANALYTICS_BUILD_NIF=OFF -DANALYTICS_BUILD_BENCH=OFF >/dev/null
+cmake --build _build/cmake-asan --parallel "$jobs"
+ctest --test-dir _build/cmake-asan --output-on-failure
+
+echo "==> mix format --check-formatted"
+mix format --check-formatted
+
+echo "==> mix compile --warnings-as-errors"
+MIX_ENV=test mix compile --force --warnings-as-errors
+
+echo "==> ExUnit"
+mix test
+
+echo "==> analytics as a path dependency of another project"
+(cd fixtures/path_dependency && mix test)
