@@ -15,14 +15,16 @@ namespace analytics::nif {
 inline constexpr double kNormalSchedulerBudgetNs = 100'000.0;
 
 // Nanoseconds per element, measured by bench/schedule_bench.exs on a 2-core
-// AMD EPYC (rounded up). See the README's "Scheduling" section.
+// AMD EPYC VM and rounded up (README, "Scheduling"). With the 100 us budget a
+// column reduction stays on the normal scheduler up to ~200k elements, a
+// median up to ~20k, a plain list up to ~6k.
 namespace cost {
 inline constexpr double streaming_reduce = 0.5;  // sum/min/max/mean/variance over a column
-inline constexpr double selection = 12.0;        // quantile/median: copy + nth_element
-inline constexpr double hashing = 10.0;          // n_distinct
-inline constexpr double list_decode = 6.0;       // one list cell to a native number
-inline constexpr double list_encode = 12.0;      // one native number to a list cell
-inline constexpr double copy = 0.3;              // memcpy of one 8-byte value
+inline constexpr double selection = 5.0;         // quantile/median: copy + nth_element
+inline constexpr double hashing = 12.0;          // n_distinct
+inline constexpr double list_decode = 16.0;      // one list cell to a native number
+inline constexpr double list_encode = 14.0;      // one native number to a list cell
+inline constexpr double copy = 8.0;              // one 8-byte value into fresh memory
 }  // namespace cost
 
 // How many elements fit the budget at `ns_per_element`.

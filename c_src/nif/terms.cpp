@@ -91,10 +91,13 @@ struct Element {
     double floating = 0.0;
 };
 
-Element decode_element(ErlNifEnv* env, ERL_NIF_TERM term, std::size_t index) {
+// `floats_likely` tries the float decoder first: in a float column a failed
+// integer decode per element would cost more than the decode itself.
+Element decode_element(ErlNifEnv* env, ERL_NIF_TERM term, std::size_t index, bool floats_likely) {
     ErlNifSInt64 integer;
-    if (enif_get_int64(env, term, &integer)) return {ElementKind::integer, integer, 0.0};
     double floating;
+    if (floats_likely && enif_get_double(env, term, &floating)) return {ElementKind::floating, 0, floating};
+    if (enif_get_int64(env, term, &integer)) return {ElementKind::integer, integer, 0.0};
     if (enif_get_double(env, term, &floating)) return {ElementKind::floating, 0, floating};
     if (enif_is_identical(term, atoms::nan)) return {ElementKind::floating, 0, std::numeric_limits<double>::quiet_NaN()};
     if (enif_is_identical(term, atoms::infinity)) return {ElementKind::floating, 0, std::numeric_limits<double>::infinity()};
@@ -135,7 +138,7 @@ series::ColumnData decode_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDty
 
     ERL_NIF_TERM head, tail = list;
     for (std::size_t index = 0; enif_get_list_cell(env, tail, &head, &tail); ++index) {
-        const Element e = decode_element(env, head, index);
+        const Element e = decode_element(env, head, index, as_floats);
         if (e.kind == ElementKind::floating && !as_floats) {
             if (dtype == ListDtype::i64) {
                 throw std::invalid_argument("cannot store " + describe(env, head) + " at index " + std::to_string(index) +
