@@ -23,8 +23,8 @@ mix format --check-formatted
 echo "==> mix compile --warnings-as-errors"
 MIX_ENV=test mix compile --force --warnings-as-errors
 
-echo "==> ExUnit"
-mix test
-
 echo "==> analytics as a path dependency of another project"
 (cd fixtures/path_dependency && mix test)
+
+echo "==> ExUnit"
+mix test
