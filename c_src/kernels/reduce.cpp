@@ -134,9 +134,10 @@ Summary summarise(std::span<const double> data, const Needs& needs, const SimdTa
 }
 
 // Variance of integers goes through doubles a block at a time, so the same
-// stable SIMD moments kernel serves both dtypes.
+// stable SIMD moments kernel serves both dtypes. The block is small: this may
+// run on a scheduler thread's stack.
 double integer_m2(std::span<const std::int64_t> data, const SimdTable& simd) {
-    constexpr std::size_t kBlock = 4096;
+    constexpr std::size_t kBlock = 1024;
     double buffer[kBlock];
     F64Stats acc = empty_moments();
     const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());

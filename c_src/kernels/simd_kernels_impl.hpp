@@ -39,45 +39,35 @@ inline T load_scalar(const T* p) {
     return value;
 }
 
-double sum_f64(const double* data, std::size_t n) {
-    DoubleBatch acc[kUnroll] = {DoubleBatch(0.0), DoubleBatch(0.0), DoubleBatch(0.0), DoubleBatch(0.0)};
+// Folds `data` with an associative `op` (+ or *) over kUnroll independent
+// vector accumulators, then the lanes, then the scalar tail.
+template <typename Op>
+double fold_f64(const double* data, std::size_t n, double identity, Op op) {
+    DoubleBatch acc[kUnroll] = {DoubleBatch(identity), DoubleBatch(identity), DoubleBatch(identity),
+                                DoubleBatch(identity)};
     std::size_t i = 0;
     for (; i + kUnroll * kLanes <= n; i += kUnroll * kLanes) {
         for (std::size_t u = 0; u < kUnroll; ++u) {
-            acc[u] += DoubleBatch::load_unaligned(data + i + u * kLanes);
+            acc[u] = op(acc[u], DoubleBatch::load_unaligned(data + i + u * kLanes));
         }
     }
     for (; i + kLanes <= n; i += kLanes) {
-        acc[0] += DoubleBatch::load_unaligned(data + i);
+        acc[0] = op(acc[0], DoubleBatch::load_unaligned(data + i));
     }
-    double total = xsimd::hadd((acc[0] + acc[1]) + (acc[2] + acc[3]));
-    for (; i < n; ++i) {
-        total += load_scalar(data + i);
-    }
+    alignas(64) double lanes[kLanes];
+    op(op(acc[0], acc[1]), op(acc[2], acc[3])).store_aligned(lanes);
+    double total = identity;
+    for (double lane : lanes) total = op(total, lane);
+    for (; i < n; ++i) total = op(total, load_scalar(data + i));
     return total;
 }
 
+double sum_f64(const double* data, std::size_t n) {
+    return fold_f64(data, n, 0.0, [](auto a, auto b) { return a + b; });
+}
+
 double product_f64(const double* data, std::size_t n) {
-    DoubleBatch acc[kUnroll] = {DoubleBatch(1.0), DoubleBatch(1.0), DoubleBatch(1.0), DoubleBatch(1.0)};
-    std::size_t i = 0;
-    for (; i + kUnroll * kLanes <= n; i += kUnroll * kLanes) {
-        for (std::size_t u = 0; u < kUnroll; ++u) {
-            acc[u] *= DoubleBatch::load_unaligned(data + i + u * kLanes);
-        }
-    }
-    for (; i + kLanes <= n; i += kLanes) {
-        acc[0] *= DoubleBatch::load_unaligned(data + i);
-    }
-    alignas(64) double lanes[kLanes];
-    ((acc[0] * acc[1]) * (acc[2] * acc[3])).store_aligned(lanes);
-    double total = 1.0;
-    for (double lane : lanes) {
-        total *= lane;
-    }
-    for (; i < n; ++i) {
-        total *= load_scalar(data + i);
-    }
-    return total;
+    return fold_f64(data, n, 1.0, [](auto a, auto b) { return a * b; });
 }
 
 // Sum, extremes and NaN flag of one block; min/max ignore NaN (tracked apart,
