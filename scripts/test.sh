@@ -22,6 +22,7 @@ mix format --check-formatted
 
 echo "==> mix compile --warnings-as-errors"
 MIX_ENV=test mix compile --force --warnings-as-errors
+c_src/tests/check_isa_isolation.sh priv/analytics_nif.so
 
 echo "==> analytics as a path dependency of another project"
 (cd fixtures/path_dependency && mix test)
