@@ -1,0 +1,281 @@
+#include "engine.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <random>
+
+namespace analytics::redis {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
+
+Fd checked(int fd, const char* what) {
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), what);
+    return Fd(fd);
+}
+
+}  // namespace
+
+std::shared_ptr<Engine> Engine::start(Endpoint endpoint, EngineOptions options) {
+    Fd socket = connect_and_handshake(endpoint, options.connect_timeout);
+    std::shared_ptr<Engine> engine(new Engine(std::move(endpoint), options, std::move(socket)));
+    // The thread keeps the engine alive until it has answered every caller.
+    std::thread([engine] { engine->run(); }).detach();
+    return engine;
+}
+
+Engine::Engine(Endpoint endpoint, EngineOptions options, Fd socket)
+    : endpoint_(std::move(endpoint)),
+      options_(options),
+      socket_(std::move(socket)),
+      epoll_(checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")),
+      wake_fd_(checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
+      reader_(redisReaderCreateWithFunctions(reply_functions())) {
+    if (!reader_) throw std::bad_alloc();
+    epoll_event wake{};
+    wake.events = EPOLLIN;
+    wake.data.fd = wake_fd_.get();
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &wake);
+    epoll_event sock{};
+    sock.events = EPOLLIN;
+    sock.data.fd = socket_.get();
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket_.get(), &sock);
+}
+
+Engine::~Engine() = default;
+
+std::optional<FailureKind> Engine::submit(Request request) {
+    {
+        const std::lock_guard lock(mutex_);
+        if (stopping_ || !connected_) return FailureKind::closed;
+        inbox_.push_back(std::move(request));
+    }
+    wake();
+    return std::nullopt;
+}
+
+void Engine::stop() {
+    {
+        const std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake();
+}
+
+void Engine::wake() {
+    const std::uint64_t one = 1;
+    // A full counter already means "wake up"; nothing to handle.
+    [[maybe_unused]] const ssize_t written = ::write(wake_fd_.get(), &one, sizeof(one));
+}
+
+void Engine::run() {
+    for (;;) {
+        serve_connection();
+        if (!reconnect_with_backoff()) break;
+    }
+    take_inbox();
+    fail_in_flight(FailureKind::closed);
+}
+
+void Engine::take_inbox() {
+    std::vector<Request> arrived;
+    {
+        const std::lock_guard lock(mutex_);
+        arrived.swap(inbox_);
+    }
+    for (Request& request : arrived) {
+        write_buffer_ += request.wire;
+        request.wire = {};
+        in_flight_.push_back(InFlight{std::move(request), 0, {}, false});
+    }
+}
+
+void Engine::watch_socket(bool writable) {
+    epoll_event event{};
+    event.events = EPOLLIN | (writable ? EPOLLOUT : 0u);
+    event.data.fd = socket_.get();
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, socket_.get(), &event);
+}
+
+int Engine::next_timeout_ms() const {
+    std::optional<Clock::time_point> next;
+    for (const InFlight& f : in_flight_) {
+        if (!f.answered && (!next || f.request.deadline < *next)) next = f.request.deadline;
+    }
+    if (!next) return -1;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now()).count();
+    return left > 0 ? static_cast<int>(left) : 0;
+}
+
+void Engine::serve_connection() {
+    epoll_event events[4];
+    bool watching_writes = false;
+    for (;;) {
+        const int ready = ::epoll_wait(epoll_.get(), events, 4, next_timeout_ms());
+        bool readable = false;
+        for (int i = 0; i < ready; ++i) {
+            if (events[i].data.fd == wake_fd_.get()) {
+                std::uint64_t count;
+                [[maybe_unused]] const ssize_t drained = ::read(wake_fd_.get(), &count, sizeof(count));
+            } else if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                readable = true;
+            }
+        }
+        {
+            const std::lock_guard lock(mutex_);
+            if (stopping_) return;
+        }
+        take_inbox();
+        if (!flush_writes()) return;
+        if (readable && !read_replies()) return;
+        expire(Clock::now());
+        const bool want_writes = write_offset_ < write_buffer_.size();
+        if (want_writes != watching_writes) {
+            watch_socket(want_writes);
+            watching_writes = want_writes;
+        }
+    }
+}
+
+bool Engine::flush_writes() {
+    while (write_offset_ < write_buffer_.size()) {
+        const ssize_t n = ::send(socket_.get(), write_buffer_.data() + write_offset_,
+                                 write_buffer_.size() - write_offset_, MSG_NOSIGNAL);
+        if (n > 0) {
+            write_offset_ += static_cast<std::size_t>(n);
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return true;
+        } else if (n < 0 && errno != EINTR) {
+            fail_in_flight(FailureKind::disconnected);
+            return false;
+        }
+    }
+    write_buffer_.clear();
+    write_offset_ = 0;
+    return true;
+}
+
+bool Engine::read_replies() {
+    char buffer[kReadChunk];
+    for (;;) {
+        const ssize_t n = ::recv(socket_.get(), buffer, sizeof(buffer), 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            fail_in_flight(FailureKind::disconnected);
+            return false;
+        }
+        if (n < 0) return true;
+        redisReaderFeed(reader_.get(), buffer, static_cast<std::size_t>(n));
+        // hiredis buffers a reply until it is complete: bound what it holds.
+        if (reader_->len - reader_->pos > options_.max_reply_bytes) {
+            fail_in_flight(FailureKind::reply_too_large);
+            return false;
+        }
+        if (!parse_replies()) return false;
+    }
+}
+
+bool Engine::parse_replies() {
+    ReplyTarget target;
+    while (!in_flight_.empty()) {
+        InFlight& front = in_flight_.front();
+        Slot& slot = front.request.slots[front.next_slot];
+        target.decoder = slot.decoder ? &*slot.decoder : nullptr;
+        set_reply_target(reader_.get(), &target);
+        void* root = nullptr;
+        if (redisReaderGetReply(reader_.get(), &root) != REDIS_OK) {
+            fail_in_flight(FailureKind::protocol_error);
+            return false;
+        }
+        if (!root) return true;
+        if (auto tree = reply_from_root(root)) {
+            front.results.emplace_back(std::move(tree));
+        } else {
+            auto column = slot.decoder->finish();
+            if (auto* error = std::get_if<std::string>(&column)) {
+                front.results.emplace_back(SlotError{std::move(*error)});
+            } else {
+                front.results.emplace_back(std::move(std::get<series::ColumnData>(column)));
+            }
+        }
+        if (++front.next_slot == front.request.slots.size()) {
+            if (!front.answered) front.request.caller->deliver(std::move(front.results));
+            in_flight_.pop_front();
+        }
+    }
+    // Bytes with no request waiting for them: the stream cannot be trusted.
+    if (reader_->len > reader_->pos) {
+        fail_in_flight(FailureKind::protocol_error);
+        return false;
+    }
+    return true;
+}
+
+void Engine::expire(Clock::time_point now) {
+    for (InFlight& f : in_flight_) {
+        if (!f.answered && f.request.deadline <= now) {
+            f.request.caller->fail(FailureKind::timeout);
+            f.request.caller.reset();
+            f.answered = true;
+        }
+    }
+}
+
+void Engine::fail_in_flight(FailureKind kind) {
+    for (InFlight& f : in_flight_) {
+        if (!f.answered) f.request.caller->fail(kind);
+    }
+    in_flight_.clear();
+}
+
+bool Engine::reconnect_with_backoff() {
+    {
+        const std::lock_guard lock(mutex_);
+        if (stopping_) return false;
+        connected_ = false;
+    }
+    socket_ = Fd();  // closing it also drops it from the epoll set
+    reader_.reset(redisReaderCreateWithFunctions(reply_functions()));
+    write_buffer_.clear();
+    write_offset_ = 0;
+
+    std::mt19937 rng(std::random_device{}());
+    auto backoff = kFirstBackoff;
+    for (;;) {
+        // Sleep with jitter, but wake at once for stop().
+        std::uniform_int_distribution<long> jitter(0, backoff.count() / 2);
+        pollfd wake{wake_fd_.get(), POLLIN, 0};
+        ::poll(&wake, 1, static_cast<int>(backoff.count() + jitter(rng)));
+        {
+            const std::lock_guard lock(mutex_);
+            if (stopping_) return false;
+        }
+        take_inbox();  // refused by submit while disconnected; nothing should be here
+        fail_in_flight(FailureKind::closed);
+        try {
+            socket_ = connect_and_handshake(endpoint_, options_.connect_timeout);
+        } catch (const ConnectError&) {
+            backoff = std::min(backoff * 2, kMaxBackoff);
+            continue;
+        }
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.fd = socket_.get();
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket_.get(), &event);
+        const std::lock_guard lock(mutex_);
+        connected_ = true;
+        return true;
+    }
+}
+
+}  // namespace analytics::redis

@@ -1,0 +1,125 @@
+// The IO engine: one thread per connection running an epoll loop over a
+// non-blocking socket, pipelining the requests of every caller.
+//
+// Callers submit a Request (already formatted bytes plus how to decode each
+// reply) and get exactly one outcome through their Caller: the replies, or a
+// Failure. No erl_nif here: the NIF layer implements Caller with enif_send.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "reply.hpp"
+#include "socket.hpp"
+
+namespace analytics::redis {
+
+enum class FailureKind {
+    timeout,          // no reply within the caller's timeout
+    disconnected,     // the server went away with the request in flight
+    closed,           // sent while reconnecting, or after stop
+    protocol_error,   // a malformed reply; the connection is reset
+    reply_too_large,  // a reply over max_reply_bytes; the connection is reset
+};
+
+// The outcome of one reply slot: a tree, a column, or an error (from the
+// server, or a decoding problem naming key and element).
+struct SlotError {
+    std::string message;
+};
+using SlotResult = std::variant<std::unique_ptr<Reply>, series::ColumnData, SlotError>;
+
+class Caller {
+public:
+    virtual ~Caller() = default;
+    virtual void deliver(std::vector<SlotResult> results) = 0;
+    virtual void fail(FailureKind kind) = 0;
+};
+
+// One reply the request expects: a tree when `decoder` is empty.
+struct Slot {
+    std::optional<ColumnDecoder> decoder;
+};
+
+struct Request {
+    std::unique_ptr<Caller> caller;
+    std::string wire;  // the formatted commands, back to back
+    std::vector<Slot> slots;
+    std::chrono::steady_clock::time_point deadline;
+};
+
+struct EngineOptions {
+    std::chrono::milliseconds connect_timeout{5000};
+    std::size_t max_reply_bytes = std::size_t{512} << 20;
+};
+
+class Engine : public std::enable_shared_from_this<Engine> {
+public:
+    // Connects and runs the handshake in the calling thread (a dirty IO
+    // scheduler), then starts the IO thread. Throws ConnectError.
+    static std::shared_ptr<Engine> start(Endpoint endpoint, EngineOptions options);
+
+    // Queues a request; nothing when accepted. A stopped or reconnecting
+    // engine refuses it (`closed`) and the caller answers in its own thread.
+    std::optional<FailureKind> submit(Request request);
+
+    // Fails everything pending with `closed` and lets the IO thread end. Never
+    // blocks: the thread finishes on its own and then drops its reference.
+    void stop();
+
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+private:
+    struct InFlight {
+        Request request;
+        std::size_t next_slot = 0;
+        std::vector<SlotResult> results;
+        bool answered = false;  // timed out: the reply is still read, then dropped
+    };
+    struct ReaderFree {
+        void operator()(redisReader* r) const { redisReaderFree(r); }
+    };
+
+    Engine(Endpoint endpoint, EngineOptions options, Fd socket);
+    void run();
+    void serve_connection();
+    bool reconnect_with_backoff();
+    void take_inbox();
+    bool flush_writes();
+    bool read_replies();
+    bool parse_replies();
+    void watch_socket(bool writable);
+    void expire(std::chrono::steady_clock::time_point now);
+    void fail_in_flight(FailureKind kind);
+    int next_timeout_ms() const;
+    void wake();
+
+    const Endpoint endpoint_;
+    const EngineOptions options_;
+
+    std::mutex mutex_;  // guards inbox_, stopping_, connected_
+    std::vector<Request> inbox_;
+    bool stopping_ = false;
+    bool connected_ = true;
+
+    // Owned by the IO thread alone.
+    Fd socket_;
+    Fd epoll_;
+    Fd wake_fd_;
+    std::unique_ptr<redisReader, ReaderFree> reader_;
+    std::string write_buffer_;
+    std::size_t write_offset_ = 0;
+    std::deque<InFlight> in_flight_;
+};
+
+}  // namespace analytics::redis

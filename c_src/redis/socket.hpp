@@ -1,0 +1,55 @@
+// A connected TCP socket to Redis, and the blocking handshake (AUTH, SELECT)
+// that both the first connect and every reconnect run.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace analytics::redis {
+
+struct Endpoint {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    std::string username;  // empty: AUTH with the password alone
+    std::string password;  // empty: no AUTH
+    int database = 0;
+};
+
+// Why a connection could not be made: `server` when Redis answered with an
+// error (a bad password), otherwise a socket-level reason such as
+// "econnrefused" or "timeout".
+struct ConnectError : std::runtime_error {
+    ConnectError(std::string reason, bool server) : std::runtime_error(std::move(reason)), server(server) {}
+    bool server;
+};
+
+// An owned file descriptor.
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& other) noexcept : fd_(other.release()) {}
+    Fd& operator=(Fd&& other) noexcept;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd();
+
+    int get() const { return fd_; }
+    int release() {
+        const int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
+    explicit operator bool() const { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
+// Resolves, connects and runs the handshake within `timeout`; the socket
+// comes back non-blocking. Throws ConnectError.
+Fd connect_and_handshake(const Endpoint& endpoint, std::chrono::milliseconds timeout);
+
+}  // namespace analytics::redis
