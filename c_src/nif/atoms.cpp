@@ -8,6 +8,9 @@ ERL_NIF_TERM f64, i64;
 ERL_NIF_TERM struct_, exception, message, resource, dtype, size;
 ERL_NIF_TERM series_module, argument_error, runtime_error;
 ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, product, argmin, argmax, quantile, n_distinct;
+ERL_NIF_TERM ok, error, analytics_redis, reason, redis_error, redis_connection_error;
+ERL_NIF_TERM timeout, disconnected, closed, protocol_error, reply_too_large;
+ERL_NIF_TERM tree, packed, elements, odd_elements, single, many;
 
 void init(ErlNifEnv* env) {
     auto atom = [env](const char* name) { return enif_make_atom(env, name); };
@@ -40,6 +43,23 @@ void init(ErlNifEnv* env) {
     argmax = atom("argmax");
     quantile = atom("quantile");
     n_distinct = atom("n_distinct");
+    ok = atom("ok");
+    error = atom("error");
+    analytics_redis = atom("analytics_redis");
+    reason = atom("reason");
+    redis_error = atom("Elixir.Analytics.Redis.Error");
+    redis_connection_error = atom("Elixir.Analytics.Redis.ConnectionError");
+    timeout = atom("timeout");
+    disconnected = atom("disconnected");
+    closed = atom("closed");
+    protocol_error = atom("protocol_error");
+    reply_too_large = atom("reply_too_large");
+    tree = atom("tree");
+    packed = atom("packed");
+    elements = atom("elements");
+    odd_elements = atom("odd_elements");
+    single = atom("single");
+    many = atom("many");
 }
 
 }  // namespace analytics::nif::atoms

@@ -13,6 +13,11 @@ extern ERL_NIF_TERM series_module, argument_error, runtime_error;
 extern ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, product, argmin, argmax, quantile,
     n_distinct;
 
+// Redis engine messages and errors.
+extern ERL_NIF_TERM ok, error, analytics_redis, reason, redis_error, redis_connection_error;
+extern ERL_NIF_TERM timeout, disconnected, closed, protocol_error, reply_too_large;
+extern ERL_NIF_TERM tree, packed, elements, odd_elements, single, many;
+
 void init(ErlNifEnv* env);
 
 }  // namespace analytics::nif::atoms

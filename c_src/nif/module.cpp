@@ -4,6 +4,7 @@
 #include "atoms.hpp"
 #include "info_nif.hpp"
 #include "reduce_nif.hpp"
+#include "redis_nif.hpp"
 #include "series_nif.hpp"
 #include "series_resource.hpp"
 
@@ -20,11 +21,14 @@ ErlNifFunc functions[] = {
     {"series_concat", 1, series_concat, 0},
     {"reduce", 2, reduce, 0},
     {"info", 0, info, 0},
+    {"redis_connect", 7, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"redis_request", 6, redis_request, 0},
+    {"redis_stop", 1, redis_stop, 0},
 };
 
 int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {
     atoms::init(env);
-    return open_series_resource(env) ? 0 : 1;
+    return open_series_resource(env) && open_engine_resource(env) ? 0 : 1;
 }
 
 }  // namespace

@@ -20,5 +20,11 @@ defmodule Analytics.Native do
   def reduce(_input, _reducers), do: not_loaded()
   def info, do: not_loaded()
 
+  def redis_connect(_host, _port, _username, _password, _database, _timeout, _max_reply_bytes),
+    do: not_loaded()
+
+  def redis_request(_engine, _ref, _commands, _slots, _shape, _timeout), do: not_loaded()
+  def redis_stop(_engine), do: not_loaded()
+
   defp not_loaded, do: :erlang.nif_error(:nif_not_loaded)
 end

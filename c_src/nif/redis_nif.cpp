@@ -1,0 +1,248 @@
+#include "redis_nif.hpp"
+
+#include <chrono>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../redis/command.hpp"
+#include "../redis/engine.hpp"
+#include "atoms.hpp"
+#include "boundary.hpp"
+#include "redis_terms.hpp"
+#include "schedule.hpp"
+#include "terms.hpp"
+
+namespace analytics::nif {
+namespace {
+
+// Stopping is non-blocking, so the destructor may run on any scheduler.
+struct EngineResource {
+    std::shared_ptr<redis::Engine> engine;
+    ~EngineResource() {
+        if (engine) engine->stop();
+    }
+};
+
+ErlNifResourceType* engine_type = nullptr;
+
+void destroy_engine(ErlNifEnv*, void* object) { static_cast<EngineResource*>(object)->~EngineResource(); }
+
+struct EnvFree {
+    void operator()(ErlNifEnv* env) const { enif_free_env(env); }
+};
+
+enum class Shape { single, many };
+
+// Answers one request from the IO thread: a process-independent env per
+// request holds the ref and the message, and goes with the send.
+class NifCaller final : public redis::Caller {
+public:
+    NifCaller(ErlNifEnv* caller_env, ERL_NIF_TERM ref, Shape shape)
+        : env_(enif_alloc_env()), shape_(shape) {
+        if (!env_) throw std::bad_alloc();
+        enif_self(caller_env, &pid_);
+        ref_ = enif_make_copy(env_.get(), ref);
+    }
+
+    void deliver(std::vector<redis::SlotResult> results) override {
+        ErlNifEnv* env = env_.get();
+        ERL_NIF_TERM outcome;
+        if (shape_ == Shape::single) {
+            const bool failed = is_error_slot(results.front());
+            outcome = enif_make_tuple2(env, failed ? atoms::error : atoms::ok, slot_to_term(env, results.front()));
+        } else {
+            std::vector<ERL_NIF_TERM> items;
+            items.reserve(results.size());
+            for (auto& slot : results) items.push_back(slot_to_term(env, slot));
+            outcome = enif_make_tuple2(env, atoms::ok,
+                                       enif_make_list_from_array(env, items.data(), static_cast<unsigned>(items.size())));
+        }
+        send(outcome);
+    }
+
+    void fail(redis::FailureKind kind) override {
+        ErlNifEnv* env = env_.get();
+        send(enif_make_tuple2(env, atoms::error, make_connection_error(env, failure_reason(kind))));
+    }
+
+private:
+    void send(ERL_NIF_TERM outcome) {
+        ErlNifEnv* env = env_.get();
+        // From the engine thread: no caller env (NULL), as erl_nif requires.
+        enif_send(nullptr, &pid_, env, enif_make_tuple3(env, atoms::analytics_redis, ref_, outcome));
+        enif_clear_env(env);
+    }
+
+    std::unique_ptr<ErlNifEnv, EnvFree> env_;
+    ErlNifPid pid_;
+    ERL_NIF_TERM ref_;
+    Shape shape_;
+};
+
+std::string decode_string(ErlNifEnv* env, ERL_NIF_TERM term, const char* what) {
+    ErlNifBinary binary;
+    if (!enif_inspect_iolist_as_binary(env, term, &binary)) {
+        throw std::invalid_argument(std::string(what) + " must be a string, got: " + describe(env, term));
+    }
+    return std::string(reinterpret_cast<const char*>(binary.data), binary.size);
+}
+
+long decode_int(ErlNifEnv* env, ERL_NIF_TERM term, const char* what, long low, long high) {
+    long value;
+    if (!enif_get_long(env, term, &value) || value < low || value > high) {
+        throw std::invalid_argument(std::string(what) + " must be an integer from " + std::to_string(low) + " to " +
+                                    std::to_string(high) + ", got: " + describe(env, term));
+    }
+    return value;
+}
+
+// Socket reasons are atom-like ("econnrefused"); anything else stays a string.
+ERL_NIF_TERM connect_reason(ErlNifEnv* env, const std::string& reason) {
+    const bool atom_like = reason.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
+    return atom_like ? enif_make_atom(env, reason.c_str()) : make_binary(env, reason);
+}
+
+ERL_NIF_TERM connect_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    redis::Endpoint endpoint;
+    endpoint.host = decode_string(env, argv[0], "host");
+    endpoint.port = static_cast<std::uint16_t>(decode_int(env, argv[1], "port", 1, 65535));
+    endpoint.username = decode_string(env, argv[2], "username");
+    endpoint.password = decode_string(env, argv[3], "password");
+    endpoint.database = static_cast<int>(decode_int(env, argv[4], "database", 0, 1 << 20));
+    redis::EngineOptions options;
+    options.connect_timeout = std::chrono::milliseconds(decode_int(env, argv[5], "timeout", 1, 1L << 31));
+    options.max_reply_bytes = static_cast<std::size_t>(decode_int(env, argv[6], "max_reply_bytes", 1, 1L << 40));
+
+    std::shared_ptr<redis::Engine> engine;
+    try {
+        engine = redis::Engine::start(std::move(endpoint), options);
+    } catch (const redis::ConnectError& e) {
+        const ERL_NIF_TERM error =
+            e.server ? make_redis_error(env, e.what()) : make_connection_error(env, connect_reason(env, e.what()));
+        return enif_make_tuple2(env, atoms::error, error);
+    }
+    void* memory = enif_alloc_resource(engine_type, sizeof(EngineResource));
+    if (!memory) {
+        engine->stop();
+        throw std::bad_alloc();
+    }
+    new (memory) EngineResource{std::move(engine)};
+    const ERL_NIF_TERM term = enif_make_resource(env, memory);
+    enif_release_resource(memory);
+    return enif_make_tuple2(env, atoms::ok, term);
+}
+
+redis::Engine& get_engine(ErlNifEnv* env, ERL_NIF_TERM term) {
+    EngineResource* resource;
+    if (!enif_get_resource(env, term, engine_type, reinterpret_cast<void**>(&resource)) || !resource->engine) {
+        throw std::invalid_argument("expected an Analytics.Redis engine, got: " + describe(env, term));
+    }
+    return *resource->engine;
+}
+
+std::string format_one(ErlNifEnv* env, ERL_NIF_TERM command) {
+    std::vector<ErlNifBinary> binaries;
+    ERL_NIF_TERM head, tail = command;
+    while (enif_get_list_cell(env, tail, &head, &tail)) {
+        ErlNifBinary binary;
+        if (!enif_inspect_iolist_as_binary(env, head, &binary)) {
+            throw std::invalid_argument("command arguments must be strings, got: " + describe(env, head));
+        }
+        binaries.push_back(binary);
+    }
+    if (binaries.empty() || !enif_is_empty_list(env, tail)) {
+        throw std::invalid_argument("a command must be a non-empty list of strings, got: " + describe(env, command));
+    }
+    std::vector<std::string_view> args;
+    for (const ErlNifBinary& b : binaries) args.emplace_back(reinterpret_cast<const char*>(b.data), b.size);
+    return redis::format_command(args);
+}
+
+redis::Slot decode_slot(ErlNifEnv* env, ERL_NIF_TERM spec) {
+    if (enif_is_identical(spec, atoms::tree)) return redis::Slot{};
+    int arity;
+    const ERL_NIF_TERM* items;
+    if (!enif_get_tuple(env, spec, &arity, &items) || arity != 3) {
+        throw std::invalid_argument("bad reply slot: " + describe(env, spec));
+    }
+    redis::ColumnLayout layout;
+    if (enif_is_identical(items[0], atoms::packed)) {
+        layout = redis::ColumnLayout::packed;
+    } else if (enif_is_identical(items[0], atoms::elements)) {
+        layout = redis::ColumnLayout::elements;
+    } else if (enif_is_identical(items[0], atoms::odd_elements)) {
+        layout = redis::ColumnLayout::odd_elements;
+    } else {
+        throw std::invalid_argument("bad reply layout: " + describe(env, items[0]));
+    }
+    return redis::Slot{redis::ColumnDecoder(decode_dtype(env, items[1]), layout, decode_string(env, items[2], "key"))};
+}
+
+double request_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    // Formatting copies every argument once: cost by bytes, walking at most a
+    // bounded number of commands here.
+    constexpr std::size_t kCommandsOnNormal = 1024;
+    double bytes = 0;
+    std::size_t commands = 0;
+    ERL_NIF_TERM command, rest = argv[2];
+    while (enif_get_list_cell(env, rest, &command, &rest)) {
+        if (++commands > kCommandsOnNormal) return kNormalSchedulerBudgetNs + 1;
+        ERL_NIF_TERM arg, args = command;
+        while (enif_get_list_cell(env, args, &arg, &args)) {
+            ErlNifBinary binary;
+            if (enif_inspect_binary(env, arg, &binary)) bytes += static_cast<double>(binary.size);
+        }
+    }
+    return bytes / 8.0 * cost::copy;
+}
+
+ERL_NIF_TERM request_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    redis::Engine& engine = get_engine(env, argv[0]);
+    if (!enif_is_ref(env, argv[1])) throw std::invalid_argument("expected a reference, got: " + describe(env, argv[1]));
+    redis::Request request;
+    ERL_NIF_TERM head, tail = argv[2];
+    while (enif_get_list_cell(env, tail, &head, &tail)) request.wire += format_one(env, head);
+    tail = argv[3];
+    while (enif_get_list_cell(env, tail, &head, &tail)) request.slots.push_back(decode_slot(env, head));
+    if (request.slots.empty() || request.wire.empty()) {
+        throw std::invalid_argument("a request needs at least one command");
+    }
+    const Shape shape = enif_is_identical(argv[4], atoms::single) ? Shape::single : Shape::many;
+    const long timeout_ms = decode_int(env, argv[5], "timeout", 0, 1L << 40);
+    request.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    request.caller = std::make_unique<NifCaller>(env, argv[1], shape);
+    if (const auto refused = engine.submit(std::move(request))) {
+        return enif_make_tuple2(env, atoms::error, make_connection_error(env, failure_reason(*refused)));
+    }
+    return atoms::ok;
+}
+
+ERL_NIF_TERM stop_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    get_engine(env, argv[0]).stop();
+    return atoms::ok;
+}
+
+}  // namespace
+
+bool open_engine_resource(ErlNifEnv* env) {
+    engine_type = enif_open_resource_type(env, nullptr, "analytics_redis_engine", destroy_engine, ERL_NIF_RT_CREATE,
+                                          nullptr);
+    return engine_type != nullptr;
+}
+
+ERL_NIF_TERM redis_connect(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return guarded<connect_body>(env, argc, argv);
+}
+
+ERL_NIF_TERM redis_request(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return scheduled<request_body, request_cost>(env, argc, argv);
+}
+
+ERL_NIF_TERM redis_stop(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return guarded<stop_body>(env, argc, argv);
+}
+
+}  // namespace analytics::nif

@@ -1,0 +1,26 @@
+// NIF entry points behind Analytics.Redis (registered in module.cpp).
+#pragma once
+
+#include <erl_nif.h>
+
+namespace analytics::nif {
+
+// Registers the engine resource type; call from the NIF load callback.
+bool open_engine_resource(ErlNifEnv* env);
+
+// redis_connect(host, port, username, password, database, connect_timeout_ms,
+// max_reply_bytes) -> {:ok, engine} | {:error, %ConnectionError{} | %Error{}}.
+// A dirty IO NIF: it resolves, connects and authenticates.
+ERL_NIF_TERM redis_connect(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
+// redis_request(engine, ref, commands, slots, shape, timeout_ms) -> :ok |
+// {:error, %ConnectionError{reason: :closed}}. Later the caller receives
+// {:analytics_redis, ref, {:ok, value} | {:error, error}}.
+//   commands: [[binary]]; slots: [:tree | {layout, dtype, key}], one per reply;
+//   shape: :single (one reply, {:error, _} if it is an error) or :many (a list).
+ERL_NIF_TERM redis_request(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
+// redis_stop(engine) -> :ok. Pending callers get :closed.
+ERL_NIF_TERM redis_stop(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
+}  // namespace analytics::nif

@@ -1,0 +1,75 @@
+#include "redis_terms.hpp"
+
+#include <cstring>
+#include <vector>
+
+#include "atoms.hpp"
+#include "series_resource.hpp"
+
+namespace analytics::nif {
+
+ERL_NIF_TERM make_binary(ErlNifEnv* env, std::string_view bytes) {
+    ERL_NIF_TERM term;
+    auto* data = enif_make_new_binary(env, bytes.size(), &term);
+    if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
+    return term;
+}
+
+ERL_NIF_TERM make_redis_error(ErlNifEnv* env, std::string_view message) {
+    ERL_NIF_TERM keys[] = {atoms::struct_, atoms::exception, atoms::message};
+    ERL_NIF_TERM values[] = {atoms::redis_error, atoms::true_, make_binary(env, message)};
+    ERL_NIF_TERM map;
+    enif_make_map_from_arrays(env, keys, values, 3, &map);
+    return map;
+}
+
+ERL_NIF_TERM make_connection_error(ErlNifEnv* env, ERL_NIF_TERM reason) {
+    ERL_NIF_TERM keys[] = {atoms::struct_, atoms::exception, atoms::reason};
+    ERL_NIF_TERM values[] = {atoms::redis_connection_error, atoms::true_, reason};
+    ERL_NIF_TERM map;
+    enif_make_map_from_arrays(env, keys, values, 3, &map);
+    return map;
+}
+
+ERL_NIF_TERM failure_reason(redis::FailureKind kind) {
+    switch (kind) {
+        case redis::FailureKind::timeout: return atoms::timeout;
+        case redis::FailureKind::disconnected: return atoms::disconnected;
+        case redis::FailureKind::closed: return atoms::closed;
+        case redis::FailureKind::protocol_error: return atoms::protocol_error;
+        case redis::FailureKind::reply_too_large: return atoms::reply_too_large;
+    }
+    return atoms::closed;
+}
+
+ERL_NIF_TERM reply_to_term(ErlNifEnv* env, const redis::Reply& reply) {
+    using Type = redis::Reply::Type;
+    switch (reply.type) {
+        case Type::string:
+        case Type::status: return make_binary(env, reply.text);
+        case Type::error: return make_redis_error(env, reply.text);
+        case Type::integer: return enif_make_int64(env, reply.integer);
+        case Type::nil: return atoms::nil;
+        case Type::array: {
+            std::vector<ERL_NIF_TERM> items;
+            items.reserve(reply.elements.size());
+            for (const auto& element : reply.elements) items.push_back(reply_to_term(env, *element));
+            return enif_make_list_from_array(env, items.data(), static_cast<unsigned>(items.size()));
+        }
+    }
+    return atoms::nil;
+}
+
+bool is_error_slot(const redis::SlotResult& slot) {
+    if (std::holds_alternative<redis::SlotError>(slot)) return true;
+    const auto* tree = std::get_if<std::unique_ptr<redis::Reply>>(&slot);
+    return tree && (*tree)->type == redis::Reply::Type::error;
+}
+
+ERL_NIF_TERM slot_to_term(ErlNifEnv* env, redis::SlotResult& slot) {
+    if (auto* tree = std::get_if<std::unique_ptr<redis::Reply>>(&slot)) return reply_to_term(env, **tree);
+    if (auto* error = std::get_if<redis::SlotError>(&slot)) return make_redis_error(env, error->message);
+    return make_series(env, series::Series(std::move(std::get<series::ColumnData>(slot))));
+}
+
+}  // namespace analytics::nif

@@ -1,0 +1,46 @@
+defmodule Analytics.Redis.Spec do
+  # Turns fetch specs into the command and the reply layout the NIF decodes.
+  @moduledoc false
+
+  @type t ::
+          {:get, binary(), Analytics.Series.dtype()}
+          | {:mget, [binary()], Analytics.Series.dtype()}
+          | {:lrange, binary(), integer(), integer(), Analytics.Series.dtype()}
+          | {:hvals, binary(), Analytics.Series.dtype()}
+          | {:zrange_scores, binary(), integer(), integer()}
+
+  @dtypes [:f64, :i64]
+
+  @doc false
+  def to_request({:get, key, dtype}) when is_binary(key) and dtype in @dtypes,
+    do: {["GET", key], {:packed, dtype, key}}
+
+  def to_request({:mget, [_ | _] = keys, dtype} = spec) when dtype in @dtypes do
+    unless Enum.all?(keys, &is_binary/1), do: bad!(spec)
+    {["MGET" | keys], {:elements, dtype, Enum.join(keys, ",")}}
+  end
+
+  def to_request({:lrange, key, start, stop, dtype})
+      when is_binary(key) and is_integer(start) and is_integer(stop) and dtype in @dtypes,
+      do:
+        {["LRANGE", key, Integer.to_string(start), Integer.to_string(stop)],
+         {:elements, dtype, key}}
+
+  def to_request({:hvals, key, dtype}) when is_binary(key) and dtype in @dtypes,
+    do: {["HVALS", key], {:elements, dtype, key}}
+
+  def to_request({:zrange_scores, key, start, stop})
+      when is_binary(key) and is_integer(start) and is_integer(stop),
+      do:
+        {["ZRANGE", key, Integer.to_string(start), Integer.to_string(stop), "WITHSCORES"],
+         {:odd_elements, :f64, key}}
+
+  def to_request(spec), do: bad!(spec)
+
+  defp bad!(spec) do
+    raise ArgumentError,
+          "bad fetch spec: #{inspect(spec)}; expected {:get, key, dtype}, {:mget, [key, ...], dtype}, " <>
+            "{:lrange, key, start, stop, dtype}, {:hvals, key, dtype} or {:zrange_scores, key, start, stop}, " <>
+            "with binary keys, integer bounds and dtype :f64 or :i64"
+  end
+end

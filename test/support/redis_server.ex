@@ -1,0 +1,83 @@
+defmodule Analytics.RedisServer do
+  @moduledoc """
+  A real redis-server for tests: started on a free loopback port, with no
+  persistence, and killed when the test (or the owner process) ends.
+  """
+  import ExUnit.Callbacks, only: [on_exit: 1]
+
+  defstruct [:port, :os_pid, :erl_port, :args]
+
+  @doc "Starts a server; extra `args` go on its command line. Stopped on test exit."
+  def start!(args \\ []) do
+    server = launch(free_port(), args)
+    on_exit(fn -> stop(server) end)
+    server
+  end
+
+  @doc "Starts a server again on the same port (after `stop/1` or a kill)."
+  def restart!(%__MODULE__{port: port, args: args}) do
+    server = launch(port, args)
+    on_exit(fn -> stop(server) end)
+    server
+  end
+
+  def url(%__MODULE__{port: port}), do: "redis://127.0.0.1:#{port}"
+
+  @doc "Kills the server at once (SIGKILL), as a crash would."
+  def stop(%__MODULE__{os_pid: os_pid}) do
+    System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
+    :ok
+  end
+
+  def pause(%__MODULE__{os_pid: os_pid}),
+    do: System.cmd("kill", ["-STOP", Integer.to_string(os_pid)])
+
+  def resume(%__MODULE__{os_pid: os_pid}),
+    do: System.cmd("kill", ["-CONT", Integer.to_string(os_pid)])
+
+  defp launch(port, args) do
+    argv =
+      [
+        "--port",
+        Integer.to_string(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no"
+      ] ++
+        args
+
+    erl_port =
+      Port.open({:spawn_executable, System.find_executable("redis-server")}, [
+        :binary,
+        :exit_status,
+        args: argv
+      ])
+
+    {:os_pid, os_pid} = Port.info(erl_port, :os_pid)
+    wait_until_listening(port, 200)
+    %__MODULE__{port: port, os_pid: os_pid, erl_port: erl_port, args: args}
+  end
+
+  defp free_port do
+    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(socket)
+    :gen_tcp.close(socket)
+    port
+  end
+
+  defp wait_until_listening(port, 0), do: raise("redis-server did not start on port #{port}")
+
+  defp wait_until_listening(port, tries) do
+    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
+      {:ok, socket} ->
+        :gen_tcp.close(socket)
+
+      {:error, _} ->
+        Process.sleep(25)
+        wait_until_listening(port, tries - 1)
+    end
+  end
+end
