@@ -1,0 +1,93 @@
+defmodule Analytics.Redis.FaultsTest do
+  use ExUnit.Case, async: true
+  alias Analytics.{Redis, RedisServer}
+  alias Analytics.Redis.ConnectionError
+
+  setup do
+    server = RedisServer.start!()
+    {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
+    %{conn: conn, server: server}
+  end
+
+  # Polls until the connection answers again (it reconnects with backoff).
+  defp wait_until_up(conn, tries \\ 200) do
+    case Redis.command(conn, ["PING"], timeout: 500) do
+      {:ok, "PONG"} ->
+        :ok
+
+      {:error, %ConnectionError{}} when tries > 0 ->
+        Process.sleep(25)
+        wait_until_up(conn, tries - 1)
+    end
+  end
+
+  test "a paused server times callers out; late replies are dropped", %{
+    conn: conn,
+    server: server
+  } do
+    {:ok, "OK"} = Redis.command(conn, ["SET", "k", "before"])
+    RedisServer.pause(server)
+    started = System.monotonic_time(:millisecond)
+
+    assert Redis.command(conn, ["GET", "k"], timeout: 200) ==
+             {:error, %ConnectionError{reason: :timeout}}
+
+    assert System.monotonic_time(:millisecond) - started < 1_000
+    RedisServer.resume(server)
+    # The timed-out GET's reply arrives first and must not be mistaken for this one.
+    assert Redis.command(conn, ["SET", "k", "after"]) == {:ok, "OK"}
+    assert Redis.command(conn, ["GET", "k"]) == {:ok, "after"}
+  end
+
+  test "a killed server fails in-flight callers with :disconnected, then :closed, then recovers",
+       %{conn: conn, server: server} do
+    RedisServer.pause(server)
+
+    callers =
+      for i <- 1..20,
+          do: Task.async(fn -> Redis.command(conn, ["SET", "k#{i}", i], timeout: 10_000) end)
+
+    Process.sleep(100)
+    RedisServer.stop(server)
+
+    for result <- Task.await_many(callers, 5_000) do
+      assert result == {:error, %ConnectionError{reason: :disconnected}}
+    end
+
+    assert Redis.command(conn, ["PING"]) == {:error, %ConnectionError{reason: :closed}}
+
+    RedisServer.restart!(server)
+    assert wait_until_up(conn) == :ok
+    assert Redis.command(conn, ["SET", "again", "1"]) == {:ok, "OK"}
+  end
+
+  test "stop answers pending callers with :closed", %{conn: conn, server: server} do
+    RedisServer.pause(server)
+    pending = Task.async(fn -> Redis.command(conn, ["PING"], timeout: 10_000) end)
+    Process.sleep(100)
+    Redis.stop(conn)
+    assert Task.await(pending, 5_000) == {:error, %ConnectionError{reason: :closed}}
+    RedisServer.resume(server)
+  end
+
+  test "a reply over max_reply_bytes is refused and the connection recovers", %{server: server} do
+    {:ok, conn} = Redis.start_link(url: RedisServer.url(server), max_reply_bytes: 4096)
+    {:ok, "OK"} = Redis.command(conn, ["SET", "big", String.duplicate("x", 100_000)])
+
+    assert Redis.command(conn, ["GET", "big"]) ==
+             {:error, %ConnectionError{reason: :reply_too_large}}
+
+    assert wait_until_up(conn) == :ok
+    assert Redis.command(conn, ["STRLEN", "big"]) == {:ok, 100_000}
+  end
+
+  test "an unreachable server is an error, not a crash" do
+    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(socket)
+    :gen_tcp.close(socket)
+    assert Redis.start_link(port: port) == {:error, %ConnectionError{reason: :econnrefused}}
+
+    assert {:error, %ConnectionError{reason: "cannot resolve" <> _}} =
+             Redis.start_link(host: "no-such-host.invalid")
+  end
+end
