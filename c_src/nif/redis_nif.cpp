@@ -203,12 +203,16 @@ ERL_NIF_TERM request_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     redis::Engine& engine = get_engine(env, argv[0]);
     if (!enif_is_ref(env, argv[1])) throw std::invalid_argument("expected a reference, got: " + describe(env, argv[1]));
     redis::Request request;
+    std::size_t commands = 0;
     ERL_NIF_TERM head, tail = argv[2];
-    while (enif_get_list_cell(env, tail, &head, &tail)) request.wire += format_one(env, head);
+    for (; enif_get_list_cell(env, tail, &head, &tail); ++commands) request.wire += format_one(env, head);
     tail = argv[3];
     while (enif_get_list_cell(env, tail, &head, &tail)) request.slots.push_back(decode_slot(env, head));
-    if (request.slots.empty() || request.wire.empty()) {
-        throw std::invalid_argument("a request needs at least one command");
+    if (commands == 0) throw std::invalid_argument("a request needs at least one command");
+    // One reply per command: a mismatch would desynchronise the connection.
+    if (request.slots.size() != commands) {
+        throw std::invalid_argument("a request needs one reply slot per command, got " +
+                                    std::to_string(request.slots.size()) + " for " + std::to_string(commands));
     }
     const Shape shape = enif_is_identical(argv[4], atoms::single) ? Shape::single : Shape::many;
     const long timeout_ms = decode_int(env, argv[5], "timeout", 0, 1L << 40);

@@ -1,0 +1,134 @@
+defmodule Analytics.Redis.BadInputTest do
+  # Every Analytics.Redis function, fed malformed input, raises ArgumentError
+  # naming the problem; the connection and the VM live on.
+  use ExUnit.Case, async: true
+  alias Analytics.{Redis, RedisServer}
+
+  setup do
+    server = RedisServer.start!()
+    {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
+    %{conn: conn}
+  end
+
+  @bad_commands [
+    {:ping, ~r/non-empty list of arguments, got: :ping/},
+    {"PING", ~r/non-empty list of arguments, got: "PING"/},
+    {[], ~r/non-empty list of arguments, got: \[\]/},
+    {nil, ~r/non-empty list of arguments/},
+    {["GET", :k], ~r/strings or numbers, got: :k/},
+    {["GET", nil], ~r/strings or numbers, got: nil/},
+    {["GET", ["nested"]], ~r/strings or numbers, got: \["nested"\]/},
+    {["GET", {:k}], ~r/strings or numbers/},
+    {["GET", self()], ~r/strings or numbers/},
+    {[:GET], ~r/strings or numbers, got: :GET/}
+  ]
+
+  @bad_specs [
+    {:get, ~r/bad fetch spec: :get/},
+    {{:get, "k"}, ~r/bad fetch spec/},
+    {{:get, :k, :f64}, ~r/bad fetch spec/},
+    {{:get, "k", :f32}, ~r/bad fetch spec/},
+    {{:lrange, "k", 0, -1}, ~r/bad fetch spec/},
+    {{:lrange, "k", 0.0, -1, :f64}, ~r/bad fetch spec/},
+    {{:lrange, "k", "0", "-1", :f64}, ~r/bad fetch spec/},
+    {{:hvals, "k"}, ~r/bad fetch spec/},
+    {{:hvals, 'k', :f64}, ~r/bad fetch spec/},
+    {{:mget, [], :f64}, ~r/bad fetch spec/},
+    {{:mget, ["a", :b], :f64}, ~r/bad fetch spec/},
+    {{:mget, "a", :f64}, ~r/bad fetch spec/},
+    {{:zrange_scores, "z", 0}, ~r/bad fetch spec/},
+    {{:zrange_scores, "z", 0, -1, :f64}, ~r/bad fetch spec/},
+    {{:scan, "k"}, ~r/bad fetch spec/},
+    {nil, ~r/bad fetch spec: nil/}
+  ]
+
+  test "command and pipeline reject malformed commands", %{conn: conn} do
+    for {command, message} <- @bad_commands do
+      assert_raise ArgumentError, message, fn -> Redis.command(conn, command) end
+      assert_raise ArgumentError, message, fn -> Redis.pipeline(conn, [["PING"], command]) end
+    end
+
+    for commands <- [[], :x, nil] do
+      assert_raise ArgumentError, ~r/non-empty list of commands/, fn ->
+        Redis.pipeline(conn, commands)
+      end
+    end
+  end
+
+  test "fetch, fetch_async and fetch_many reject malformed specs", %{conn: conn} do
+    for {spec, message} <- @bad_specs do
+      assert_raise ArgumentError, message, fn -> Redis.fetch(conn, spec) end
+      assert_raise ArgumentError, message, fn -> Redis.fetch_async(conn, spec) end
+
+      assert_raise ArgumentError, message, fn ->
+        Redis.fetch_many(conn, [{:get, "k", :f64}, spec])
+      end
+    end
+
+    for specs <- [[], :x] do
+      assert_raise ArgumentError, ~r/non-empty list of specs/, fn ->
+        Redis.fetch_many(conn, specs)
+      end
+    end
+  end
+
+  test "timeouts must be non-negative integers", %{conn: conn} do
+    for timeout <- [-1, 1.5, :infinity, "5"] do
+      assert_raise ArgumentError, ~r/timeout must be a non-negative integer/, fn ->
+        Redis.command(conn, ["PING"], timeout: timeout)
+      end
+    end
+  end
+
+  test "a connection that is not running is named in the error" do
+    for conn <- [:no_such_conn, spawn(fn -> :ok end), {:global, :nope}] do
+      assert_raise ArgumentError, ~r/no Analytics.Redis connection running/, fn ->
+        Redis.command(conn, ["PING"])
+      end
+    end
+  end
+
+  test "start_link rejects bad URLs and options" do
+    for {opts, message} <- [
+          {[url: "http://host"], ~r/expected a URL like redis:\/\//},
+          {[url: "redis://"], ~r/expected a URL like/},
+          {[url: "redis://host/abc"], ~r/bad database/},
+          {[url: :x], ~r/url must be a string/},
+          {[port: 0], ~r/port must be an integer from 1 to 65535/},
+          {[port: "6379"], ~r/port must be an integer/},
+          {[host: :localhost], ~r/host must be a string/},
+          {[password: 123], ~r/password must be a string/},
+          {[database: -1], ~r/database must be an integer/},
+          {[timeout: 0], ~r/timeout must be an integer from 1/},
+          {[max_reply_bytes: 0], ~r/max_reply_bytes must be an integer from 1/}
+        ] do
+      assert_raise ArgumentError, message, fn -> Redis.start_link(opts) end
+    end
+  end
+
+  test "the NIF rejects a forged engine or request", %{conn: conn} do
+    ref = make_ref()
+
+    assert_raise ArgumentError, ~r/expected an Analytics.Redis engine/, fn ->
+      Analytics.Native.redis_request(make_ref(), ref, [["PING"]], [:tree], :single, 100)
+    end
+
+    engine = :persistent_term.get({Redis, conn})
+
+    for {commands, slots, message} <- [
+          {[["PING"]], [{:bogus, :f64, "k"}], ~r/bad reply layout/},
+          {[["PING"]], [{:packed, :f32, "k"}], ~r/dtype must be/},
+          {[["PING"]], [:nope], ~r/bad reply slot/},
+          {[], [], ~r/at least one command/},
+          {[["PING"], ["PING"]], [:tree], ~r/one reply slot per command, got 1 for 2/},
+          {[[]], [:tree], ~r/non-empty list of strings/},
+          {[[:a]], [:tree], ~r/must be strings/}
+        ] do
+      assert_raise ArgumentError, message, fn ->
+        Analytics.Native.redis_request(engine, ref, commands, slots, :single, 100)
+      end
+    end
+
+    assert Redis.command(conn, ["PING"]) == {:ok, "PONG"}
+  end
+end
