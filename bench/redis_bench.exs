@@ -1,0 +1,172 @@
+# Analytics.Redis against eredis (Debian's erlang-redis-client) and
+# redis-benchmark, on loopback, in one run. Starts its own redis-server.
+#
+#   mix run bench/redis_bench.exs
+#
+# Ratios are (reference time) / (Analytics time): higher is better.
+Code.require_file("bench_helper.exs", __DIR__)
+alias BenchHelper, as: B
+alias Analytics.Redis
+
+defmodule RedisBench do
+  @moduledoc false
+
+  def start_server do
+    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(socket)
+    :gen_tcp.close(socket)
+    args = ["--port", "#{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+
+    erl_port =
+      Port.open({:spawn_executable, System.find_executable("redis-server")}, [:binary, args: args])
+
+    {:os_pid, os_pid} = Port.info(erl_port, :os_pid)
+    wait(port, 100)
+    {port, os_pid}
+  end
+
+  defp wait(port, tries) do
+    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
+      {:ok, s} -> :gen_tcp.close(s)
+      _ when tries > 0 -> Process.sleep(20) && wait(port, tries - 1)
+    end
+  end
+
+  # What an Erlang user does with eredis: fetch, then parse each element.
+  def eredis_lrange_numbers(client, key) do
+    {:ok, items} = :eredis.q(client, ["LRANGE", key, "0", "-1"], 60_000)
+    Enum.map(items, &to_number/1)
+  end
+
+  defp to_number(bin) do
+    case Float.parse(bin) do
+      {f, ""} -> f
+      _ -> raise "not a number: #{bin}"
+    end
+  end
+
+  def eredis_packed(client, key) do
+    {:ok, bin} = :eredis.q(client, ["GET", key], 60_000)
+    for <<x::float-native-64 <- bin>>, do: x
+  end
+
+  # GETs per second from `callers` processes each running `batches` calls of `fun`.
+  def throughput(callers, batches, per_call, fun) do
+    {us, _} =
+      :timer.tc(fn ->
+        1..callers
+        |> Enum.map(fn _ -> Task.async(fn -> for _ <- 1..batches, do: {:ok, _} = fun.() end) end)
+        |> Task.await_many(120_000)
+      end)
+
+    callers * batches * per_call / (us / 1_000_000)
+  end
+
+  # SET first, so that the GETs read a real value (a GET of a missing key is nil).
+  def redis_benchmark(port, args) do
+    {out, 0} =
+      System.cmd("redis-benchmark", [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "#{port}",
+        "-q",
+        "-t",
+        "set,get" | args
+      ])
+
+    [_, rps] = Regex.run(~r/GET: ([\d.]+) requests per second/, out)
+    String.to_float(rps)
+  end
+
+  # Sleeps 1 ms `count` times and returns the p99 of how late each wake-up was, in us.
+  def probe_p99(count) do
+    lates =
+      for _ <- 1..count do
+        t0 = System.monotonic_time(:microsecond)
+        Process.sleep(1)
+        System.monotonic_time(:microsecond) - t0 - 1000
+      end
+
+    lates |> Enum.sort() |> Enum.at(round(count * 0.99) - 1)
+  end
+end
+
+{port, os_pid} = RedisBench.start_server()
+{:ok, conn} = Redis.start_link(port: port)
+{:ok, eredis} = :eredis.start_link(~c"127.0.0.1", port)
+IO.puts("machine: #{B.machine()}; redis-server on 127.0.0.1:#{port}\n")
+
+{:ok, "OK"} = Redis.command(conn, ["SET", "small", "12345"])
+floats = for i <- 1..1_000_000, do: i * 0.25
+
+for chunk <- Enum.chunk_every(floats, 50_000),
+    do: {:ok, _} = Redis.command(conn, ["RPUSH", "l1m" | Enum.map(chunk, &Float.to_string/1)])
+
+packed = :binary.copy(<<1.5::float-native-64>>, 8 * 1024 * 1024)
+{:ok, "OK"} = Redis.command(conn, ["SET", "packed64m", packed], timeout: 60_000)
+gets = for _ <- 1..1000, do: ["GET", "small"]
+
+widths = [40, 14, 14, 8]
+B.row(["work", "analytics us", "eredis us", "ratio"], widths)
+
+for {label, ours, theirs} <- [
+      {"single GET round trip", fn -> Redis.command(conn, ["GET", "small"]) end,
+       fn -> :eredis.q(eredis, ["GET", "small"]) end},
+      {"1,000 pipelined GETs", fn -> Redis.pipeline(conn, gets) end,
+       fn -> :eredis.qp(eredis, gets) end},
+      {"LRANGE 1M numbers into f64",
+       fn -> Redis.fetch(conn, {:lrange, "l1m", 0, -1, :f64}, timeout: 60_000) end,
+       fn -> RedisBench.eredis_lrange_numbers(eredis, "l1m") end},
+      {"64 MiB packed GET into f64",
+       fn -> Redis.fetch(conn, {:get, "packed64m", :f64}, timeout: 60_000) end,
+       fn -> RedisBench.eredis_packed(eredis, "packed64m") end}
+    ] do
+  t_ours = B.median_us(ours)
+  t_theirs = B.median_us(theirs)
+  B.row([label, t_ours, t_theirs, t_theirs / t_ours], widths)
+end
+
+IO.puts("\nPipelined GET throughput against redis-benchmark (-P 32, 50 clients)")
+ours_rps = RedisBench.throughput(8, 50, 1000, fn -> Redis.pipeline(conn, gets) end)
+bench_rps = RedisBench.redis_benchmark(port, ["-P", "32", "-n", "500000"])
+IO.puts("analytics, 8 callers x 1,000-GET pipelines:     #{round(ours_rps)} GET/s")
+
+IO.puts(
+  "redis-benchmark GET -P 32:                     #{round(bench_rps)} GET/s  ratio #{Float.round(ours_rps / bench_rps, 2)}"
+)
+
+value8k = :binary.copy(<<2.0::float-native-64>>, 1024)
+{:ok, _} = Redis.pipeline(conn, for(i <- 1..100, do: ["SET", "v8k:#{i}", value8k]))
+specs = for i <- 1..100, do: {:get, "v8k:#{i}", :f64}
+ours_8k = RedisBench.throughput(8, 50, 100, fn -> Redis.fetch_many(conn, specs) end)
+bench_8k = RedisBench.redis_benchmark(port, ["-P", "32", "-d", "8192", "-n", "100000"])
+IO.puts("analytics, 8 callers x fetch_many of 100 8 KiB: #{round(ours_8k)} GET/s")
+
+IO.puts(
+  "redis-benchmark GET -P 32 -d 8192:             #{round(bench_8k)} GET/s  ratio #{Float.round(ours_8k / bench_8k, 2)}"
+)
+
+IO.puts("\nScheduler wake-up probe: a process sleeping 1 ms, p99 of how late it wakes")
+idle_p99 = RedisBench.probe_p99(2000)
+{:ok, _} = Redis.command(conn, ["RPUSH", "l1k" | Enum.map(1..1000, &Integer.to_string/1)])
+stop = :atomics.new(1, [])
+
+hammers =
+  for _ <- 1..50 do
+    Task.async(fn ->
+      Stream.repeatedly(fn -> Redis.fetch(conn, {:lrange, "l1k", 0, -1, :i64}) end)
+      |> Enum.take_while(fn _ -> :atomics.get(stop, 1) == 0 end)
+      |> length()
+    end)
+  end
+
+loaded_p99 = RedisBench.probe_p99(2000)
+:atomics.put(stop, 1, 1)
+fetches = hammers |> Task.await_many(60_000) |> Enum.sum()
+
+IO.puts(
+  "idle: #{idle_p99} us late; while 50 processes hammer fetches (#{fetches} done): #{loaded_p99} us late"
+)
+
+System.cmd("kill", ["#{os_pid}"])
