@@ -24,6 +24,7 @@ ErlNifFunc functions[] = {
     {"redis_connect", 7, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"redis_request", 6, redis_request, 0},
     {"redis_stop", 1, redis_stop, 0},
+    {"redis_pending", 1, redis_pending, 0},
 };
 
 int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {

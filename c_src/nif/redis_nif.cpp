@@ -1,5 +1,6 @@
 #include "redis_nif.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <new>
@@ -30,6 +31,24 @@ ErlNifResourceType* engine_type = nullptr;
 
 void destroy_engine(ErlNifEnv*, void* object) { static_cast<EngineResource*>(object)->~EngineResource(); }
 
+// One per request: what the calling process is monitored through. The
+// NifCaller holds a reference, so demonitoring never touches a freed object;
+// its down callback marks the request abandoned and wakes the engine.
+struct CallerWatch {
+    std::atomic<bool> down{false};
+    std::weak_ptr<redis::Engine> engine;
+};
+
+ErlNifResourceType* watch_type = nullptr;
+
+void destroy_watch(ErlNifEnv*, void* object) { static_cast<CallerWatch*>(object)->~CallerWatch(); }
+
+void watched_process_down(ErlNifEnv*, void* object, ErlNifPid*, ErlNifMonitor*) {
+    auto* watch = static_cast<CallerWatch*>(object);
+    watch->down = true;
+    if (auto engine = watch->engine.lock()) engine->wake();
+}
+
 struct EnvFree {
     void operator()(ErlNifEnv* env) const { enif_free_env(env); }
 };
@@ -40,12 +59,33 @@ enum class Shape { single, many };
 // request holds the ref and the message, and goes with the send.
 class NifCaller final : public redis::Caller {
 public:
-    NifCaller(ErlNifEnv* caller_env, ERL_NIF_TERM ref, Shape shape)
+    NifCaller(ErlNifEnv* caller_env, ERL_NIF_TERM ref, Shape shape, const std::shared_ptr<redis::Engine>& engine)
         : env_(enif_alloc_env()), shape_(shape) {
         if (!env_) throw std::bad_alloc();
         enif_self(caller_env, &pid_);
         ref_ = enif_make_copy(env_.get(), ref);
+        void* memory = enif_alloc_resource(watch_type, sizeof(CallerWatch));
+        if (!memory) throw std::bad_alloc();
+        watch_ = new (memory) CallerWatch{};
+        watch_->engine = engine;
+        monitored_ = enif_monitor_process(caller_env, watch_, &pid_, &monitor_) == 0;
     }
+
+    // Runs on the IO thread, or on the submitting scheduler when the engine
+    // refused the request (then `refused` was called first with its env).
+    ~NifCaller() override {
+        if (monitored_) enif_demonitor_process(nullptr, watch_, &monitor_);
+        enif_release_resource(watch_);
+    }
+
+    // The engine refused the request: undo the monitor from the caller's own
+    // scheduler thread, where erl_nif wants its env.
+    void refused(ErlNifEnv* caller_env) {
+        if (monitored_) enif_demonitor_process(caller_env, watch_, &monitor_);
+        monitored_ = false;
+    }
+
+    bool abandoned() const override { return watch_->down.load(); }
 
     void deliver(std::vector<redis::SlotResult> results) override {
         ErlNifEnv* env = env_.get();
@@ -80,6 +120,9 @@ private:
     ErlNifPid pid_;
     ERL_NIF_TERM ref_;
     Shape shape_;
+    CallerWatch* watch_ = nullptr;
+    ErlNifMonitor monitor_{};
+    bool monitored_ = false;
 };
 
 std::string decode_string(ErlNifEnv* env, ERL_NIF_TERM term, const char* what) {
@@ -135,12 +178,12 @@ ERL_NIF_TERM connect_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     return enif_make_tuple2(env, atoms::ok, term);
 }
 
-redis::Engine& get_engine(ErlNifEnv* env, ERL_NIF_TERM term) {
+const std::shared_ptr<redis::Engine>& get_engine(ErlNifEnv* env, ERL_NIF_TERM term) {
     EngineResource* resource;
     if (!enif_get_resource(env, term, engine_type, reinterpret_cast<void**>(&resource)) || !resource->engine) {
         throw std::invalid_argument("expected an Analytics.Redis engine, got: " + describe(env, term));
     }
-    return *resource->engine;
+    return resource->engine;
 }
 
 std::string format_one(ErlNifEnv* env, ERL_NIF_TERM command) {
@@ -200,7 +243,7 @@ double request_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
 }
 
 ERL_NIF_TERM request_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
-    redis::Engine& engine = get_engine(env, argv[0]);
+    const std::shared_ptr<redis::Engine>& engine = get_engine(env, argv[0]);
     if (!enif_is_ref(env, argv[1])) throw std::invalid_argument("expected a reference, got: " + describe(env, argv[1]));
     redis::Request request;
     std::size_t commands = 0;
@@ -217,16 +260,25 @@ ERL_NIF_TERM request_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     const Shape shape = enif_is_identical(argv[4], atoms::single) ? Shape::single : Shape::many;
     const long timeout_ms = decode_int(env, argv[5], "timeout", 0, 1L << 40);
     request.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    request.caller = std::make_unique<NifCaller>(env, argv[1], shape);
-    if (const auto refused = engine.submit(std::move(request))) {
+    auto caller = std::make_unique<NifCaller>(env, argv[1], shape, engine);
+    NifCaller& watch = *caller;
+    request.caller = std::move(caller);
+    // On refusal the request (and its caller) comes back destroyed only after
+    // submit returns; undo the monitor here first, on this scheduler.
+    if (const auto refused = engine->submit(std::move(request))) {
+        watch.refused(env);
         return enif_make_tuple2(env, atoms::error, make_connection_error(env, failure_reason(*refused)));
     }
     return atoms::ok;
 }
 
 ERL_NIF_TERM stop_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
-    get_engine(env, argv[0]).stop();
+    get_engine(env, argv[0])->stop();
     return atoms::ok;
+}
+
+ERL_NIF_TERM pending_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    return enif_make_uint64(env, get_engine(env, argv[0])->pending());
 }
 
 }  // namespace
@@ -234,7 +286,11 @@ ERL_NIF_TERM stop_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
 bool open_engine_resource(ErlNifEnv* env) {
     engine_type = enif_open_resource_type(env, nullptr, "analytics_redis_engine", destroy_engine, ERL_NIF_RT_CREATE,
                                           nullptr);
-    return engine_type != nullptr;
+    ErlNifResourceTypeInit watch_init{};
+    watch_init.dtor = destroy_watch;
+    watch_init.down = watched_process_down;
+    watch_type = enif_open_resource_type_x(env, "analytics_redis_caller", &watch_init, ERL_NIF_RT_CREATE, nullptr);
+    return engine_type != nullptr && watch_type != nullptr;
 }
 
 ERL_NIF_TERM redis_connect(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
@@ -247,6 +303,10 @@ ERL_NIF_TERM redis_request(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) 
 
 ERL_NIF_TERM redis_stop(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     return guarded<stop_body>(env, argc, argv);
+}
+
+ERL_NIF_TERM redis_pending(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return guarded<pending_body>(env, argc, argv);
 }
 
 }  // namespace analytics::nif

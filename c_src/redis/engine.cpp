@@ -60,6 +60,7 @@ std::optional<FailureKind> Engine::submit(Request request) {
         const std::lock_guard lock(mutex_);
         if (stopping_ || !connected_) return FailureKind::closed;
         inbox_.push_back(std::move(request));
+        ++pending_;
     }
     wake();
     return std::nullopt;
@@ -198,7 +199,10 @@ bool Engine::parse_replies() {
             return false;
         }
         if (!root) return true;
-        if (auto tree = reply_from_root(root)) {
+        auto tree = reply_from_root(root);
+        if (front.answered) {
+            // Nobody waits for it (timed out or abandoned): read, then drop.
+        } else if (tree) {
             front.results.emplace_back(std::move(tree));
         } else {
             auto column = slot.decoder->finish();
@@ -209,7 +213,10 @@ bool Engine::parse_replies() {
             }
         }
         if (++front.next_slot == front.request.slots.size()) {
-            if (!front.answered) front.request.caller->deliver(std::move(front.results));
+            if (!front.answered) {
+                front.request.caller->deliver(std::move(front.results));
+                settle(front);
+            }
             in_flight_.pop_front();
         }
     }
@@ -221,19 +228,32 @@ bool Engine::parse_replies() {
     return true;
 }
 
+// The caller is done with: answered, failed or abandoned. Its reply, if it
+// still comes, is read and dropped.
+void Engine::settle(InFlight& f) {
+    f.request.caller.reset();
+    f.results.clear();
+    f.answered = true;
+    --pending_;
+}
+
 void Engine::expire(Clock::time_point now) {
     for (InFlight& f : in_flight_) {
-        if (!f.answered && f.request.deadline <= now) {
+        if (f.answered) continue;
+        if (f.request.caller->abandoned()) {
+            settle(f);
+        } else if (f.request.deadline <= now) {
             f.request.caller->fail(FailureKind::timeout);
-            f.request.caller.reset();
-            f.answered = true;
+            settle(f);
         }
     }
 }
 
 void Engine::fail_in_flight(FailureKind kind) {
     for (InFlight& f : in_flight_) {
-        if (!f.answered) f.request.caller->fail(kind);
+        if (f.answered) continue;
+        f.request.caller->fail(kind);
+        settle(f);
     }
     in_flight_.clear();
 }

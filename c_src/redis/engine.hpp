@@ -6,6 +6,7 @@
 // Failure. No erl_nif here: the NIF layer implements Caller with enif_send.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -42,6 +43,9 @@ public:
     virtual ~Caller() = default;
     virtual void deliver(std::vector<SlotResult> results) = 0;
     virtual void fail(FailureKind kind) = 0;
+    // True once nobody waits for the answer (the calling process died): the
+    // engine then drops the request's pending work and its caller.
+    virtual bool abandoned() const { return false; }
 };
 
 // One reply the request expects: a tree when `decoder` is empty.
@@ -75,6 +79,12 @@ public:
     // blocks: the thread finishes on its own and then drops its reference.
     void stop();
 
+    // Asks the IO thread to look at its callers again (one was abandoned).
+    void wake();
+
+    // Requests accepted and not yet answered, failed or dropped.
+    std::size_t pending() const { return pending_.load(); }
+
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -102,7 +112,7 @@ private:
     void expire(std::chrono::steady_clock::time_point now);
     void fail_in_flight(FailureKind kind);
     int next_timeout_ms() const;
-    void wake();
+    void settle(InFlight& f);
 
     const Endpoint endpoint_;
     const EngineOptions options_;
@@ -111,6 +121,7 @@ private:
     std::vector<Request> inbox_;
     bool stopping_ = false;
     bool connected_ = true;
+    std::atomic<std::size_t> pending_{0};
 
     // Owned by the IO thread alone.
     Fd socket_;

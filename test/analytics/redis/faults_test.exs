@@ -61,6 +61,33 @@ defmodule Analytics.Redis.FaultsTest do
     assert Redis.command(conn, ["SET", "again", "1"]) == {:ok, "OK"}
   end
 
+  defp pending(conn), do: Analytics.Native.redis_pending(:persistent_term.get({Redis, conn}))
+
+  defp wait_until_pending(conn, count, tries \\ 200) do
+    cond do
+      pending(conn) == count -> :ok
+      tries == 0 -> flunk("#{pending(conn)} requests pending, expected #{count}")
+      true -> Process.sleep(10) && wait_until_pending(conn, count, tries - 1)
+    end
+  end
+
+  test "callers that die have their pending requests dropped", %{conn: conn, server: server} do
+    RedisServer.pause(server)
+
+    callers =
+      for i <- 1..10,
+          do: spawn(fn -> Redis.command(conn, ["SET", "k#{i}", i], timeout: 60_000) end)
+
+    wait_until_pending(conn, 10)
+    Enum.each(callers, &Process.exit(&1, :kill))
+    # Dropped while the server is still paused, long before their timeouts.
+    wait_until_pending(conn, 0)
+    RedisServer.resume(server)
+    # Their replies still arrive, are read and dropped; the stream stays in sync.
+    assert Redis.command(conn, ["PING"]) == {:ok, "PONG"}
+    assert pending(conn) == 0
+  end
+
   test "stop answers pending callers with :closed", %{conn: conn, server: server} do
     RedisServer.pause(server)
     pending = Task.async(fn -> Redis.command(conn, ["PING"], timeout: 10_000) end)
