@@ -146,6 +146,12 @@ defmodule Analytics.Redis.CommandsTest do
                  end
   end
 
+  test "runs under a supervisor", %{server: server} do
+    pid = start_supervised!({Redis, url: RedisServer.url(server), name: :analytics_supervised_conn})
+    assert Redis.command(:analytics_supervised_conn, ["PING"]) == {:ok, "PONG"}
+    assert GenServer.whereis(:analytics_supervised_conn) == pid
+  end
+
   test "databases are selected from the URL", %{server: server} do
     {:ok, db3} = Redis.start_link(url: RedisServer.url(server) <> "/3")
     {:ok, db0} = Redis.start_link(url: RedisServer.url(server))
