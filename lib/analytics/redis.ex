@@ -26,8 +26,16 @@ defmodule Analytics.Redis do
   re-established in the background with exponential backoff and jitter,
   re-running AUTH and SELECT; calls made meanwhile fail at once with `:closed`.
 
+  A caller that dies is noticed through a monitor and its pending requests
+  are dropped.
+
   Blocking commands (BLPOP and friends) hold the whole pipelined connection
   while they wait: give them a connection of their own.
+
+  Callers find the engine through `:persistent_term`, so a call never
+  messages the connection process. Stop connections with `stop/1` or their
+  supervisor: a connection process killed outright (`:kill`) leaves its
+  engine registered and running.
   """
   use GenServer
 

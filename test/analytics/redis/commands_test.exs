@@ -147,7 +147,9 @@ defmodule Analytics.Redis.CommandsTest do
   end
 
   test "runs under a supervisor", %{server: server} do
-    pid = start_supervised!({Redis, url: RedisServer.url(server), name: :analytics_supervised_conn})
+    pid =
+      start_supervised!({Redis, url: RedisServer.url(server), name: :analytics_supervised_conn})
+
     assert Redis.command(:analytics_supervised_conn, ["PING"]) == {:ok, "PONG"}
     assert GenServer.whereis(:analytics_supervised_conn) == pid
   end
