@@ -23,6 +23,13 @@ defmodule Analytics.RedisServer do
 
   def url(%__MODULE__{port: port}), do: "redis://127.0.0.1:#{port}"
 
+  @doc "ExUnit setup callback: a server and a connection to it, as `%{server: _, conn: _}`."
+  def with_connection(_context) do
+    server = start!()
+    {:ok, conn} = Analytics.Redis.start_link(url: url(server))
+    %{server: server, conn: conn}
+  end
+
   @doc "Kills the server at once (SIGKILL), as a crash would."
   def stop(%__MODULE__{os_pid: os_pid}) do
     System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)

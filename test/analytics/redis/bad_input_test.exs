@@ -4,11 +4,7 @@ defmodule Analytics.Redis.BadInputTest do
   use ExUnit.Case, async: true
   alias Analytics.{Redis, RedisServer}
 
-  setup do
-    server = RedisServer.start!()
-    {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
-    %{conn: conn}
-  end
+  setup context, do: RedisServer.with_connection(context)
 
   @bad_commands [
     {:ping, ~r/non-empty list of arguments, got: :ping/},

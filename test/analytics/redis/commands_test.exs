@@ -3,11 +3,7 @@ defmodule Analytics.Redis.CommandsTest do
   alias Analytics.{Redis, RedisServer, Series}
   alias Analytics.Redis.Error
 
-  setup do
-    server = RedisServer.start!()
-    {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
-    %{conn: conn, server: server}
-  end
+  setup context, do: RedisServer.with_connection(context)
 
   test "commands and pipelines return plain terms, errors in place", %{conn: conn} do
     assert Redis.command(conn, ["SET", "k", "v"]) == {:ok, "OK"}

@@ -3,11 +3,7 @@ defmodule Analytics.Redis.FaultsTest do
   alias Analytics.{Redis, RedisServer}
   alias Analytics.Redis.ConnectionError
 
-  setup do
-    server = RedisServer.start!()
-    {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
-    %{conn: conn, server: server}
-  end
+  setup context, do: RedisServer.with_connection(context)
 
   # Polls until the connection answers again (it reconnects with backoff).
   defp wait_until_up(conn, tries \\ 200) do
