@@ -21,7 +21,7 @@ ErlNifFunc functions[] = {
     {"series_concat", 1, series_concat, 0},
     {"reduce", 2, reduce, 0},
     {"info", 0, info, 0},
-    {"redis_connect", 7, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"redis_connect", 8, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"redis_request", 6, redis_request, 0},
     {"redis_stop", 1, redis_stop, 0},
     {"redis_pending", 1, redis_pending, 0},

@@ -159,9 +159,11 @@ ERL_NIF_TERM connect_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     options.connect_timeout = std::chrono::milliseconds(decode_int(env, argv[5], "timeout", 1, 1L << 31));
     options.max_reply_bytes = static_cast<std::size_t>(decode_int(env, argv[6], "max_reply_bytes", 1, 1L << 40));
 
+    const bool sync_connect = enif_is_identical(argv[7], atoms::true_);
     std::shared_ptr<redis::Engine> engine;
     try {
-        engine = redis::Engine::start(std::move(endpoint), options);
+        engine = sync_connect ? redis::Engine::start(std::move(endpoint), options)
+                              : redis::Engine::start_in_background(std::move(endpoint), options);
     } catch (const redis::ConnectError& e) {
         const ERL_NIF_TERM error =
             e.server ? make_redis_error(env, e.what()) : make_connection_error(env, connect_reason(env, e.what()));

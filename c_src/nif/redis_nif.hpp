@@ -9,8 +9,9 @@ namespace analytics::nif {
 bool open_engine_resource(ErlNifEnv* env);
 
 // redis_connect(host, port, username, password, database, connect_timeout_ms,
-// max_reply_bytes) -> {:ok, engine} | {:error, %ConnectionError{} | %Error{}}.
-// A dirty IO NIF: it resolves, connects and authenticates.
+// max_reply_bytes, sync_connect) -> {:ok, engine} | {:error, %ConnectionError{} | %Error{}}.
+// A dirty IO NIF: it resolves, connects and authenticates (unless
+// sync_connect is false: then the engine connects in the background).
 ERL_NIF_TERM redis_connect(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
 // redis_request(engine, ref, commands, slots, shape, timeout_ms) -> :ok |

@@ -30,9 +30,19 @@ Fd checked(int fd, const char* what) {
 std::shared_ptr<Engine> Engine::start(Endpoint endpoint, EngineOptions options) {
     Fd socket = connect_and_handshake(endpoint, options.connect_timeout);
     std::shared_ptr<Engine> engine(new Engine(std::move(endpoint), options, std::move(socket)));
-    // The thread keeps the engine alive until it has answered every caller.
-    std::thread([engine] { engine->run(); }).detach();
+    engine->launch();
     return engine;
+}
+
+std::shared_ptr<Engine> Engine::start_in_background(Endpoint endpoint, EngineOptions options) {
+    std::shared_ptr<Engine> engine(new Engine(std::move(endpoint), options, Fd()));
+    engine->launch();
+    return engine;
+}
+
+void Engine::launch() {
+    // The thread keeps the engine alive until it has answered every caller.
+    std::thread([self = shared_from_this()] { self->run(); }).detach();
 }
 
 Engine::Engine(Endpoint endpoint, EngineOptions options, Fd socket)
@@ -47,10 +57,13 @@ Engine::Engine(Endpoint endpoint, EngineOptions options, Fd socket)
     wake.events = EPOLLIN;
     wake.data.fd = wake_fd_.get();
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &wake);
-    epoll_event sock{};
-    sock.events = EPOLLIN;
-    sock.data.fd = socket_.get();
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket_.get(), &sock);
+    if (socket_) {
+        epoll_event sock{};
+        sock.events = EPOLLIN;
+        sock.data.fd = socket_.get();
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket_.get(), &sock);
+        connected_ = true;
+    }
 }
 
 Engine::~Engine() = default;
@@ -80,10 +93,26 @@ void Engine::wake() {
     [[maybe_unused]] const ssize_t written = ::write(wake_fd_.get(), &one, sizeof(one));
 }
 
+// Sleeps for `duration`, returning early when woken (stop(), a dead caller).
+void Engine::sleep_unless_woken(std::chrono::milliseconds duration) {
+    const auto until = Clock::now() + duration;
+    for (auto left = duration; left.count() > 0;
+         left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now())) {
+        pollfd wake{wake_fd_.get(), POLLIN, 0};
+        if (::poll(&wake, 1, static_cast<int>(left.count())) <= 0) return;
+        std::uint64_t count;
+        [[maybe_unused]] const ssize_t drained = ::read(wake_fd_.get(), &count, sizeof(count));
+        const std::lock_guard lock(mutex_);
+        if (stopping_) return;
+    }
+}
+
 void Engine::run() {
-    for (;;) {
+    // Started in the background: the first attempt is made at once.
+    bool running = socket_ || reconnect_with_backoff(false);
+    while (running) {
         serve_connection();
-        if (!reconnect_with_backoff()) break;
+        running = reconnect_with_backoff(true);
     }
     take_inbox();
     fail_in_flight(FailureKind::closed);
@@ -258,7 +287,7 @@ void Engine::fail_in_flight(FailureKind kind) {
     in_flight_.clear();
 }
 
-bool Engine::reconnect_with_backoff() {
+bool Engine::reconnect_with_backoff(bool wait_first) {
     {
         const std::lock_guard lock(mutex_);
         if (stopping_) return false;
@@ -271,11 +300,9 @@ bool Engine::reconnect_with_backoff() {
 
     std::mt19937 rng(std::random_device{}());
     auto backoff = kFirstBackoff;
-    for (;;) {
-        // Sleep with jitter, but wake at once for stop().
-        std::uniform_int_distribution<long> jitter(0, backoff.count() / 2);
-        pollfd wake{wake_fd_.get(), POLLIN, 0};
-        ::poll(&wake, 1, static_cast<int>(backoff.count() + jitter(rng)));
+    for (bool wait = wait_first;; wait = true) {
+        if (wait) sleep_unless_woken(backoff + std::chrono::milliseconds(
+                                                   std::uniform_int_distribution<long>(0, backoff.count() / 2)(rng)));
         {
             const std::lock_guard lock(mutex_);
             if (stopping_) return false;

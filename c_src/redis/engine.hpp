@@ -71,6 +71,10 @@ public:
     // scheduler), then starts the IO thread. Throws ConnectError.
     static std::shared_ptr<Engine> start(Endpoint endpoint, EngineOptions options);
 
+    // Starts the IO thread at once and connects in the background, retrying
+    // with backoff; until then requests are refused with `closed`.
+    static std::shared_ptr<Engine> start_in_background(Endpoint endpoint, EngineOptions options);
+
     // Queues a request; nothing when accepted. A stopped or reconnecting
     // engine refuses it (`closed`) and the caller answers in its own thread.
     std::optional<FailureKind> submit(Request request);
@@ -103,7 +107,9 @@ private:
     Engine(Endpoint endpoint, EngineOptions options, Fd socket);
     void run();
     void serve_connection();
-    bool reconnect_with_backoff();
+    bool reconnect_with_backoff(bool wait_first);
+    void launch();
+    void sleep_unless_woken(std::chrono::milliseconds duration);
     void take_inbox();
     bool flush_writes();
     bool read_replies();
@@ -120,7 +126,7 @@ private:
     std::mutex mutex_;  // guards inbox_, stopping_, connected_
     std::vector<Request> inbox_;
     bool stopping_ = false;
-    bool connected_ = true;
+    bool connected_ = false;
     std::atomic<std::size_t> pending_{0};
 
     // Owned by the IO thread alone.

@@ -20,7 +20,7 @@ defmodule Analytics.Native do
   def reduce(_input, _reducers), do: not_loaded()
   def info, do: not_loaded()
 
-  def redis_connect(_host, _port, _username, _password, _database, _timeout, _max_reply_bytes),
+  def redis_connect(_host, _port, _user, _password, _database, _timeout, _max_reply_bytes, _sync),
     do: not_loaded()
 
   def redis_request(_engine, _ref, _commands, _slots, _shape, _timeout), do: not_loaded()

@@ -60,6 +60,7 @@ defmodule Analytics.Redis do
           | {:database, non_neg_integer()}
           | {:timeout, pos_integer()}
           | {:max_reply_bytes, pos_integer()}
+          | {:sync_connect, boolean()}
           | {:name, GenServer.name()}
 
   @doc """
@@ -68,7 +69,10 @@ defmodule Analytics.Redis do
   Options: `:url` (`"redis://[user:pass@]host:port/db"`), or `:host`,
   `:port`, `:username`, `:password`, `:database` (explicit options win over
   the URL); `:timeout`, the connect timeout in ms (default 5,000);
-  `:max_reply_bytes` (default 512 MiB, Redis's own bulk limit); `:name`.
+  `:max_reply_bytes` (default 512 MiB, Redis's own bulk limit); `:name`;
+  `:sync_connect` (default `true`): with `false`, `start_link/1` returns at
+  once and the connection is made in the background, retrying with backoff;
+  calls made before it is up fail with `:closed`.
 
   Returns `{:error, %ConnectionError{}}` when the server cannot be reached
   and `{:error, %Error{}}` when it refuses the credentials.
@@ -86,7 +90,8 @@ defmodule Analytics.Redis do
            endpoint.password,
            endpoint.database,
            endpoint.timeout,
-           endpoint.max_reply_bytes
+           endpoint.max_reply_bytes,
+           sync_connect!(opts)
          ) do
       {:ok, engine} ->
         with {:error, _} = error <-
@@ -194,6 +199,13 @@ defmodule Analytics.Redis do
     case Native.redis_request(engine!(conn), ref, commands, slots, shape, timeout!(opts)) do
       :ok -> {:ok, ref}
       {:error, _} = error -> error
+    end
+  end
+
+  defp sync_connect!(opts) do
+    case Keyword.get(opts, :sync_connect, true) do
+      sync when is_boolean(sync) -> sync
+      other -> raise ArgumentError, "sync_connect must be true or false, got: #{inspect(other)}"
     end
   end
 

@@ -96,7 +96,8 @@ defmodule Analytics.Redis.BadInputTest do
           {[password: 123], ~r/password must be a string/},
           {[database: -1], ~r/database must be an integer/},
           {[timeout: 0], ~r/timeout must be an integer from 1/},
-          {[max_reply_bytes: 0], ~r/max_reply_bytes must be an integer from 1/}
+          {[max_reply_bytes: 0], ~r/max_reply_bytes must be an integer from 1/},
+          {[sync_connect: :no], ~r/sync_connect must be true or false, got: :no/}
         ] do
       assert_raise ArgumentError, message, fn -> Redis.start_link(opts) end
     end

@@ -104,6 +104,17 @@ defmodule Analytics.Redis.FaultsTest do
     assert Redis.command(conn, ["STRLEN", "big"]) == {:ok, 100_000}
   end
 
+  test "sync_connect: false connects in the background once the server appears" do
+    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(socket)
+    :gen_tcp.close(socket)
+
+    {:ok, conn} = Redis.start_link(port: port, sync_connect: false)
+    assert Redis.command(conn, ["PING"]) == {:error, %ConnectionError{reason: :closed}}
+    RedisServer.restart!(%RedisServer{port: port, args: []})
+    assert wait_until_up(conn) == :ok
+  end
+
   test "an unreachable server is an error, not a crash" do
     {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
     {:ok, port} = :inet.port(socket)
