@@ -5,32 +5,12 @@
 #
 # Ratios are (reference time) / (Analytics time): higher is better.
 Code.require_file("bench_helper.exs", __DIR__)
+Code.require_file("local_redis.exs", __DIR__)
 alias BenchHelper, as: B
 alias Analytics.Redis
 
 defmodule RedisBench do
   @moduledoc false
-
-  def start_server do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-    args = ["--port", "#{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-
-    erl_port =
-      Port.open({:spawn_executable, System.find_executable("redis-server")}, [:binary, args: args])
-
-    {:os_pid, os_pid} = Port.info(erl_port, :os_pid)
-    wait(port, 100)
-    {port, os_pid}
-  end
-
-  defp wait(port, tries) do
-    case :gen_tcp.connect({127, 0, 0, 1}, port, [], 100) do
-      {:ok, s} -> :gen_tcp.close(s)
-      _ when tries > 0 -> Process.sleep(20) && wait(port, tries - 1)
-    end
-  end
 
   # What an Erlang user does with eredis: fetch, then parse each element.
   def eredis_lrange_numbers(client, key) do
@@ -92,7 +72,7 @@ defmodule RedisBench do
   end
 end
 
-{port, os_pid} = RedisBench.start_server()
+{port, _} = server = LocalRedis.start()
 {:ok, conn} = Redis.start_link(port: port)
 {:ok, eredis} = :eredis.start_link(~c"127.0.0.1", port)
 IO.puts("machine: #{B.machine()}; redis-server on 127.0.0.1:#{port}\n")
@@ -169,4 +149,4 @@ IO.puts(
   "idle: #{idle_p99} us late; while 50 processes hammer fetches (#{fetches} done): #{loaded_p99} us late"
 )
 
-System.cmd("kill", ["#{os_pid}"])
+LocalRedis.stop(server)

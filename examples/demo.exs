@@ -1,8 +1,10 @@
-# The main job for now: builds synthetic request metrics, reduces them with
-# Analytics, and prints each answer with its time next to pure Elixir's.
+# The main job for now: starts a local redis-server, stores synthetic request
+# metrics in it, fetches them into native columns with Analytics.Redis, and
+# prints reductions with their times next to pure Elixir's.
 #
 #   bash scripts/demo.sh        (installs, builds and runs this)
-alias Analytics.Series
+Code.require_file("../bench/local_redis.exs", __DIR__)
+alias Analytics.{Redis, Series}
 
 defmodule Demo do
   @moduledoc false
@@ -38,10 +40,29 @@ IO.puts("analytics demo: #{n} synthetic requests; #{inspect(Analytics.info())}\n
 bytes = for _ <- 1..n, do: :rand.uniform(1_000_000)
 IO.puts("built the data in #{div(build_us, 1000)} ms")
 
-{latency, load_us} = Demo.time(fn -> Series.from_list(latencies) end)
+{redis_port, _} = redis = LocalRedis.start()
+{:ok, conn} = Redis.start_link(port: redis_port)
+
+{_, store_us} =
+  Demo.time(fn ->
+    text = Enum.map(latencies, fn :infinity -> "inf"; x -> Float.to_string(x) end)
+    pushes = text |> Enum.chunk_every(20_000) |> Enum.map(&["RPUSH", "requests:latency_ms" | &1])
+    {:ok, _} = Redis.pipeline(conn, pushes, timeout: 60_000)
+    packed = for b <- bytes, into: <<>>, do: <<b::signed-native-64>>
+    {:ok, "OK"} = Redis.command(conn, ["SET", "requests:bytes", packed], timeout: 60_000)
+  end)
+
+IO.puts("stored in redis-server on 127.0.0.1:#{redis_port} (one pipeline) in #{div(store_us, 1000)} ms")
+
+{{:ok, [latency, response_bytes]}, fetch_us} =
+  Demo.time(fn ->
+    Redis.fetch_many(conn, [{:lrange, "requests:latency_ms", 0, -1, :f64}, {:get, "requests:bytes", :i64}],
+      timeout: 60_000
+    )
+  end)
+
+IO.puts("fetched both into native columns (one round trip) in #{div(fetch_us, 1000)} ms: #{inspect(latency)}\n")
 finite = Series.from_list(Enum.reject(latencies, &(&1 == :infinity)))
-response_bytes = Series.from_list(bytes, :i64)
-IO.puts("loaded into native columns in #{div(load_us, 1000)} ms: #{inspect(latency)}\n")
 
 IO.puts(
   String.pad_trailing("question", 34) <>
@@ -70,3 +91,5 @@ summary = Demo.time(fn -> Analytics.reduce(finite, [:count, :mean, :standard_dev
 Demo.show("summary, 5 reducers at once", summary, summary_us)
 
 IO.puts("\nfull summary: #{inspect(elem(summary, 0))}")
+Redis.stop(conn)
+LocalRedis.stop(redis)

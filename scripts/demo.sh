@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, and runs the demo
-# (examples/demo.exs) under the recommended BEAM flags.
+# (examples/demo.exs, which starts and stops its own redis-server on a free
+# loopback port) under the recommended BEAM flags.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
