@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <random>
+#include <system_error>
 
 namespace analytics::redis {
 
@@ -29,13 +30,13 @@ Fd checked(int fd, const char* what) {
 
 std::shared_ptr<Engine> Engine::start(Endpoint endpoint, EngineOptions options) {
     Fd socket = connect_and_handshake(endpoint, options.connect_timeout);
-    std::shared_ptr<Engine> engine(new Engine(std::move(endpoint), options, std::move(socket)));
+    auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), options, std::move(socket));
     engine->launch();
     return engine;
 }
 
 std::shared_ptr<Engine> Engine::start_in_background(Endpoint endpoint, EngineOptions options) {
-    std::shared_ptr<Engine> engine(new Engine(std::move(endpoint), options, Fd()));
+    auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), options, Fd());
     engine->launch();
     return engine;
 }
@@ -45,7 +46,7 @@ void Engine::launch() {
     std::thread([self = shared_from_this()] { self->run(); }).detach();
 }
 
-Engine::Engine(Endpoint endpoint, EngineOptions options, Fd socket)
+Engine::Engine(Key, Endpoint endpoint, EngineOptions options, Fd socket)
     : endpoint_(std::move(endpoint)),
       options_(options),
       socket_(std::move(socket)),

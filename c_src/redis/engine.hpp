@@ -89,6 +89,13 @@ public:
     // Requests accepted and not yet answered, failed or dropped.
     std::size_t pending() const { return pending_.load(); }
 
+    // Only start() and start_in_background() can make the pass key.
+    class Key {
+        friend class Engine;
+        Key() = default;
+    };
+    Engine(Key, Endpoint endpoint, EngineOptions options, Fd socket);
+
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -104,7 +111,6 @@ private:
         void operator()(redisReader* r) const { redisReaderFree(r); }
     };
 
-    Engine(Endpoint endpoint, EngineOptions options, Fd socket);
     void run();
     void serve_connection();
     bool reconnect_with_backoff(bool wait_first);
