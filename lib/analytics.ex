@@ -18,7 +18,7 @@ defmodule Analytics do
       1.1875
   """
 
-  alias Analytics.{Native, Reducers, Series}
+  alias Analytics.{Native, Reducers, Series, State}
 
   @typedoc """
   A reducer. Named as in Explorer; `:median` is `{:quantile, 0.5}`, and
@@ -92,6 +92,105 @@ defmodule Analytics do
   def reduce(input, reducer) do
     [value] = Native.reduce(input, [Reducers.normalize(reducer)])
     value
+  end
+
+  @doc """
+  Reduces `input` to a mergeable `Analytics.State` instead of values.
+
+  States of consecutive pieces of one input, merged in order with `merge/1`
+  and finalized with `finalize/1`, give what `reduce/2` gives on the whole
+  input (within float rounding); positions (`:argmin`, `:argmax`) stay
+  global. Every reducer but the order statistics merges exactly: `:sum`,
+  `:count`, `:min`, `:max`, `:mean`, `:variance`, `:standard_deviation`,
+  `:product`, `:argmin`, `:argmax`. `:median`, quantiles and `:n_distinct`
+  raise `ArgumentError` (they need sketches).
+
+  ## Examples
+
+      iex> a = Analytics.partial([1.0, 2.0], [:mean, :max])
+      iex> b = Analytics.partial([3.0, 6.0], [:mean, :max])
+      iex> Analytics.merge([a, b]) |> Analytics.finalize()
+      %{max: 6.0, mean: 3.0}
+  """
+  @spec partial(input(), reducer() | [reducer(), ...]) :: State.t()
+  def partial(input, reducers) do
+    specs = reducers |> List.wrap() |> Enum.map(&Reducers.normalize/1)
+    if specs == [], do: raise(ArgumentError, "expected at least one reducer, got: []")
+    Enum.each(Enum.zip(List.wrap(reducers), specs), &Reducers.mergeable!/1)
+
+    needs = Reducers.state_fields(specs)
+    values = Native.reduce(input, needs) |> then(&Enum.zip(needs, &1)) |> Map.new()
+    count = values.count
+
+    %State{
+      dtype: if(is_integer(values.sum), do: :i64, else: :f64),
+      reducers: reducers,
+      count: count,
+      sum: values.sum,
+      m2: m2(Map.get(values, {:variance, 0}, 0.0), count),
+      min: Map.get(values, :min),
+      max: Map.get(values, :max),
+      argmin: Map.get(values, :argmin),
+      argmax: Map.get(values, :argmax),
+      product: Map.get(values, :product, 1)
+    }
+  end
+
+  defp m2(nil, _count), do: 0.0
+  defp m2(variance, count) when is_number(variance), do: variance * count
+  defp m2(non_finite, _count), do: non_finite
+
+  @doc """
+  Merges states of consecutive pieces of one input, in order.
+
+  All states must come from `partial/2` with the same reducers and dtype.
+  """
+  @spec merge([State.t(), ...]) :: State.t()
+  def merge([%State{} = first | _] = states) do
+    # An empty piece has no dtype of its own (an empty list reads as :i64).
+    reference = Enum.find(states, first, &match?(%State{count: count} when count > 0, &1))
+    Enum.each(states, &same_kind!(&1, reference))
+    Enum.reduce(tl(states), first, &State.merge_pair(&2, &1))
+  end
+
+  def merge(other) do
+    raise ArgumentError, "expected a non-empty list of %Analytics.State{}, got: #{inspect(other)}"
+  end
+
+  @doc """
+  Turns a state into what `reduce/2` returns for its reducers: one value, or
+  a map when the reducers were a list.
+  """
+  @spec finalize(State.t()) :: result() | %{reducer() => result()}
+  def finalize(%State{reducers: reducers} = state) when is_list(reducers) do
+    Map.new(reducers, &{&1, State.finalize_one(state, Reducers.finalizer(&1))})
+  end
+
+  def finalize(%State{reducers: reducer} = state),
+    do: State.finalize_one(state, Reducers.finalizer(reducer))
+
+  def finalize(other),
+    do: raise(ArgumentError, "expected an %Analytics.State{}, got: #{inspect(other)}")
+
+  defp same_kind!(%State{version: version} = state, first) do
+    cond do
+      version != State.version() ->
+        raise ArgumentError,
+              "cannot merge a version #{version} state (this library writes #{State.version()})"
+
+      state.reducers != first.reducers or (state.count > 0 and state.dtype != first.dtype) ->
+        raise ArgumentError,
+              "cannot merge states of #{inspect(state.reducers)} on #{state.dtype} " <>
+                "with states of #{inspect(first.reducers)} on #{first.dtype}"
+
+      true ->
+        :ok
+    end
+  end
+
+  defp same_kind!(other, _first) do
+    raise ArgumentError,
+          "expected a list of %Analytics.State{}, got an element: #{inspect(other)}"
   end
 
   @doc """

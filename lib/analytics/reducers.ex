@@ -42,4 +42,39 @@ defmodule Analytics.Reducers do
             "#{Enum.map_join(@plain ++ @with_ddof ++ [:median], ", ", &inspect/1)}, " <>
             "{:quantile, q}, {:variance, ddof: d} or {:standard_deviation, ddof: d}"
   end
+
+  @mergeable [:sum, :count, :min, :max, :mean, :product, :argmin, :argmax]
+
+  @doc false
+  # Raises unless the reducer's state merges exactly.
+  def mergeable!({_given, spec}) when spec in @mergeable, do: :ok
+  def mergeable!({_given, {kind, _ddof}}) when kind in @with_ddof, do: :ok
+
+  def mergeable!({given, _spec}) do
+    raise ArgumentError,
+          "#{inspect(given)} cannot be merged exactly (it needs a sketch); " <>
+            "partial/2 takes #{Enum.map_join(@mergeable ++ @with_ddof, ", ", &inspect/1)}"
+  end
+
+  @doc false
+  # The NIF reducers whose values make up a state for `specs`.
+  def state_fields(specs) do
+    wanted = fn field -> Enum.any?(specs, &(&1 == field)) end
+    spread? = Enum.any?(specs, &match?({kind, _} when kind in @with_ddof, &1))
+
+    [:count, :sum] ++
+      if(wanted.(:min) or wanted.(:argmin), do: [:min, :argmin], else: []) ++
+      if(wanted.(:max) or wanted.(:argmax), do: [:max, :argmax], else: []) ++
+      if(spread?, do: [{:variance, 0}], else: []) ++
+      if(wanted.(:product), do: [:product], else: [])
+  end
+
+  @doc false
+  # What State.finalize_one/2 takes for a reducer as the user wrote it.
+  def finalizer(reducer) do
+    case normalize(reducer) do
+      {kind, ddof} when kind in @with_ddof -> {kind, ddof}
+      plain -> plain
+    end
+  end
 end
