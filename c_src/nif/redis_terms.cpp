@@ -1,34 +1,19 @@
 #include "redis_terms.hpp"
 
-#include <cstring>
 #include <vector>
 
 #include "atoms.hpp"
 #include "series_resource.hpp"
+#include "terms.hpp"
 
 namespace analytics::nif {
 
-ERL_NIF_TERM make_binary(ErlNifEnv* env, std::string_view bytes) {
-    ERL_NIF_TERM term;
-    auto* data = enif_make_new_binary(env, bytes.size(), &term);
-    if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
-    return term;
-}
-
 ERL_NIF_TERM make_redis_error(ErlNifEnv* env, std::string_view message) {
-    ERL_NIF_TERM keys[] = {atoms::struct_, atoms::exception, atoms::message};
-    ERL_NIF_TERM values[] = {atoms::redis_error, atoms::true_, make_binary(env, message)};
-    ERL_NIF_TERM map;
-    enif_make_map_from_arrays(env, keys, values, 3, &map);
-    return map;
+    return make_exception(env, atoms::redis_error, atoms::message, make_binary(env, message));
 }
 
 ERL_NIF_TERM make_connection_error(ErlNifEnv* env, ERL_NIF_TERM reason) {
-    ERL_NIF_TERM keys[] = {atoms::struct_, atoms::exception, atoms::reason};
-    ERL_NIF_TERM values[] = {atoms::redis_connection_error, atoms::true_, reason};
-    ERL_NIF_TERM map;
-    enif_make_map_from_arrays(env, keys, values, 3, &map);
-    return map;
+    return make_exception(env, atoms::redis_connection_error, atoms::reason, reason);
 }
 
 ERL_NIF_TERM failure_reason(redis::FailureKind kind) {

@@ -23,6 +23,4 @@ ERL_NIF_TERM slot_to_term(ErlNifEnv* env, redis::SlotResult& slot);
 // Whether a slot holds an error (for {:error, _} of single-slot requests).
 bool is_error_slot(const redis::SlotResult& slot);
 
-ERL_NIF_TERM make_binary(ErlNifEnv* env, std::string_view bytes);
-
 }  // namespace analytics::nif

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -165,6 +166,21 @@ std::size_t list_length_upto(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t limi
     std::size_t length = 0;
     while (length <= limit && enif_get_list_cell(env, tail, &head, &tail)) ++length;
     return length;
+}
+
+ERL_NIF_TERM make_binary(ErlNifEnv* env, std::string_view bytes) {
+    ERL_NIF_TERM term;
+    auto* data = enif_make_new_binary(env, bytes.size(), &term);
+    if (!bytes.empty()) std::memcpy(data, bytes.data(), bytes.size());
+    return term;
+}
+
+ERL_NIF_TERM make_exception(ErlNifEnv* env, ERL_NIF_TERM module, ERL_NIF_TERM field, ERL_NIF_TERM value) {
+    ERL_NIF_TERM keys[] = {atoms::struct_, atoms::exception, field};
+    ERL_NIF_TERM values[] = {module, atoms::true_, value};
+    ERL_NIF_TERM map;
+    enif_make_map_from_arrays(env, keys, values, 3, &map);
+    return map;
 }
 
 ERL_NIF_TERM encode_double(ErlNifEnv* env, double value) {

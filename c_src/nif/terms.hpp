@@ -33,6 +33,12 @@ series::ColumnData decode_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDty
 // (or not a list at all: 0). Cheap enough for a normal scheduler.
 std::size_t list_length_upto(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t limit);
 
+// A new binary holding `bytes`.
+ERL_NIF_TERM make_binary(ErlNifEnv* env, std::string_view bytes);
+
+// An Elixir exception struct: %{__struct__: module, __exception__: true, field => value}.
+ERL_NIF_TERM make_exception(ErlNifEnv* env, ERL_NIF_TERM module, ERL_NIF_TERM field, ERL_NIF_TERM value);
+
 // Floats, with :nan / :infinity / :neg_infinity where Erlang floats cannot go.
 ERL_NIF_TERM encode_double(ErlNifEnv* env, double value);
 // Small integers, or a bignum beyond the 64-bit range.

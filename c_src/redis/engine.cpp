@@ -298,6 +298,10 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
     reader_.reset(redisReaderCreateWithFunctions(reply_functions()));
     write_buffer_.clear();
     write_offset_ = 0;
+    // Requests accepted after the connection was lost and before submit saw
+    // it; from here on submit refuses them itself.
+    take_inbox();
+    fail_in_flight(FailureKind::closed);
 
     std::mt19937 rng(std::random_device{}());
     auto backoff = kFirstBackoff;
@@ -308,8 +312,6 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
             const std::lock_guard lock(mutex_);
             if (stopping_) return false;
         }
-        take_inbox();  // refused by submit while disconnected; nothing should be here
-        fail_in_flight(FailureKind::closed);
         try {
             socket_ = connect_and_handshake(endpoint_, options_.connect_timeout);
         } catch (const ConnectError&) {

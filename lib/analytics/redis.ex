@@ -161,7 +161,7 @@ defmodule Analytics.Redis do
   @spec fetch_async(conn(), Spec.t(), keyword()) :: {:ok, reference()} | {:error, error()}
   def fetch_async(conn, spec, opts \\ []) do
     {command, slot} = Spec.to_request(spec)
-    submit(conn, [command], [slot], :single, opts)
+    submit(conn, [command], [slot], :single, timeout!(opts))
   end
 
   @doc """
@@ -184,7 +184,7 @@ defmodule Analytics.Redis do
   defp request(conn, commands, slots, shape, opts) do
     timeout = timeout!(opts)
 
-    with {:ok, ref} <- submit(conn, commands, slots, shape, opts) do
+    with {:ok, ref} <- submit(conn, commands, slots, shape, timeout) do
       receive do
         {:analytics_redis, ^ref, result} -> result
       after
@@ -193,10 +193,10 @@ defmodule Analytics.Redis do
     end
   end
 
-  defp submit(conn, commands, slots, shape, opts) do
+  defp submit(conn, commands, slots, shape, timeout) do
     ref = make_ref()
 
-    case Native.redis_request(engine!(conn), ref, commands, slots, shape, timeout!(opts)) do
+    case Native.redis_request(engine!(conn), ref, commands, slots, shape, timeout) do
       :ok -> {:ok, ref}
       {:error, _} = error -> error
     end
