@@ -18,7 +18,7 @@ defmodule Analytics do
       1.1875
   """
 
-  alias Analytics.{Native, Reducers, Series, State}
+  alias Analytics.{Native, Query, Reducers, Series, State}
 
   @typedoc """
   A reducer. Named as in Explorer; `:median` is `{:quantile, 0.5}`, and
@@ -83,15 +83,108 @@ defmodule Analytics do
   """
   @spec reduce(input(), reducer()) :: result()
   @spec reduce(input(), [reducer(), ...]) :: %{reducer() => result()}
-  def reduce(input, reducers) when is_list(reducers) do
+  def reduce(input, reducers), do: reduce(input, reducers, [])
+
+  @doc """
+  Reduces with a map and a filter fused into the same single pass.
+
+  As in SQL, `:where` keeps the input rows for which its predicate holds, and
+  `:map` computes the value that is reduced. Both are `Analytics.Expr`s built
+  with `expr/1`; their variables name the input's columns, so `input` may be
+  a map of equally long columns (a single Series or list binds to whatever
+  one variable the expressions use). No intermediate column is built: each
+  block of about a thousand rows is filtered, mapped and fed to every
+  reducer while it is in cache.
+
+  Mapped values are `:f64`. Without `:map`, the reduced values keep the
+  column's dtype, so a filtered `:i64` sum stays exact. Positions
+  (`:argmin`, `:argmax`) are rows of the input.
+
+  ## Options
+
+    * `:map` - an `Analytics.Expr` computing the value to reduce; needed when
+      `input` has several columns
+    * `:where` - an `Analytics.Expr` predicate selecting rows
+
+  ## Examples
+
+      iex> require Analytics
+      iex> Analytics.reduce([1.0, 2.0, 3.0, 4.0], [:sum, :count],
+      ...>   map: Analytics.expr(x * 10), where: Analytics.expr(x > 1.5))
+      %{count: 3, sum: 90.0}
+      iex> latency = Analytics.Series.from_list([12.0, 250.0, 31.0])
+      iex> status = Analytics.Series.from_list([200, 500, 200])
+      iex> Analytics.reduce(%{latency: latency, status: status}, :mean,
+      ...>   map: Analytics.expr(latency), where: Analytics.expr(status == 200))
+      21.5
+  """
+  @spec reduce(input() | %{atom() => input()}, reducer() | [reducer(), ...], keyword()) ::
+          result() | %{reducer() => result()}
+  def reduce(input, reducers, opts) when is_list(reducers) do
     if reducers == [], do: raise(ArgumentError, "expected at least one reducer, got: []")
-    values = Native.reduce(input, Enum.map(reducers, &Reducers.normalize/1))
+    values = native_reduce(input, Enum.map(reducers, &Reducers.normalize/1), opts)
     reducers |> Enum.zip(values) |> Map.new()
   end
 
-  def reduce(input, reducer) do
-    [value] = Native.reduce(input, [Reducers.normalize(reducer)])
+  def reduce(input, reducer, opts) do
+    [value] = native_reduce(input, [Reducers.normalize(reducer)], opts)
     value
+  end
+
+  defp native_reduce(input, specs, opts) do
+    opts = Keyword.validate!(opts, [:map, :where])
+
+    case {opts[:map], opts[:where]} do
+      {nil, nil} when not is_map(input) or is_struct(input, Series) ->
+        Native.reduce(input, specs)
+
+      {map, where} ->
+        {columns, names} = Query.columns(input, map, where)
+        Native.fused_reduce(columns, Query.tree(map, names), Query.tree(where, names), specs)
+    end
+  end
+
+  @doc """
+  Builds an `Analytics.Expr` from Elixir code, at compile time.
+
+  See `Analytics.Expr` for what an expression may contain. Unsupported code
+  is a compile-time error naming it.
+
+  ## Examples
+
+      iex> require Analytics
+      iex> Analytics.expr(x > 0.5 and not is_nan(x)).variables
+      [:x]
+      iex> threshold = 2
+      iex> Analytics.map([1, 2, 3], Analytics.expr(max(x, ^threshold))) |> Analytics.Series.to_list()
+      [2.0, 2.0, 3.0]
+  """
+  defmacro expr(code), do: Analytics.Expr.build(code, __CALLER__)
+
+  @doc """
+  Computes an expression over every row, giving a new `:f64` Series.
+
+  `input` is a Series or list (bound to the expression's one variable), or a
+  map of equally long columns named by its variables.
+
+  ## Examples
+
+      iex> require Analytics
+      iex> x = Analytics.Series.from_list([1.0, 4.0, 9.0])
+      iex> Analytics.map(x, Analytics.expr(sqrt(x) + 1)) |> Analytics.Series.to_list()
+      [2.0, 3.0, 4.0]
+      iex> Analytics.map(%{a: [1, 2], b: [10, 20]}, Analytics.expr(a * b)) |> Analytics.Series.to_list()
+      [10.0, 40.0]
+  """
+  @spec map(input() | %{atom() => input()}, Analytics.Expr.t()) :: Series.t()
+  def map(input, %Analytics.Expr{} = expression) do
+    {columns, names} = Query.columns(input, expression, nil)
+    Native.map(columns, Query.tree(expression, names))
+  end
+
+  def map(_input, other) do
+    raise ArgumentError,
+          "map/2 needs an %Analytics.Expr{} built with Analytics.expr/1, got: #{inspect(other)}"
   end
 
   @doc """

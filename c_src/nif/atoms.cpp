@@ -8,6 +8,7 @@ ERL_NIF_TERM f64, i64;
 ERL_NIF_TERM struct_, exception, message, resource, dtype, size;
 ERL_NIF_TERM series_module, argument_error, runtime_error;
 ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, product, argmin, argmax, quantile, n_distinct;
+ERL_NIF_TERM column, constant;
 ERL_NIF_TERM ok, error, analytics_redis, reason, redis_error, redis_connection_error;
 ERL_NIF_TERM timeout, disconnected, closed, protocol_error, reply_too_large;
 ERL_NIF_TERM tree, packed, elements, odd_elements, single, many;
@@ -15,6 +16,8 @@ ERL_NIF_TERM tree, packed, elements, odd_elements, single, many;
 void init(ErlNifEnv* env) {
     auto atom = [env](const char* name) { return enif_make_atom(env, name); };
     nil = atom("nil");
+    column = atom("column");
+    constant = atom("constant");
     true_ = atom("true");
     false_ = atom("false");
     nan = atom("nan");

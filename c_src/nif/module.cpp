@@ -3,6 +3,7 @@
 
 #include "atoms.hpp"
 #include "info_nif.hpp"
+#include "map_nif.hpp"
 #include "reduce_nif.hpp"
 #include "redis_nif.hpp"
 #include "series_nif.hpp"
@@ -20,6 +21,8 @@ ErlNifFunc functions[] = {
     {"series_slice", 3, series_slice, 0},
     {"series_concat", 1, series_concat, 0},
     {"reduce", 2, reduce, 0},
+    {"fused_reduce", 4, fused_reduce, 0},
+    {"map", 2, map, 0},
     {"info", 0, info, 0},
     {"redis_connect", 8, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"redis_request", 6, redis_request, 0},

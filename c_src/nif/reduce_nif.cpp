@@ -1,137 +1,58 @@
 #include "reduce_nif.hpp"
 
-#include <stdexcept>
 #include <vector>
 
 #include "../kernels/dispatch.hpp"
-#include "../kernels/reduce.hpp"
-#include "atoms.hpp"
+#include "../kernels/fused_reduce.hpp"
+#include "column_terms.hpp"
+#include "expression_terms.hpp"
+#include "reducer_terms.hpp"
 #include "schedule.hpp"
-#include "series_resource.hpp"
-#include "terms.hpp"
 
 namespace analytics::nif {
 namespace {
 
-using kernels::Reducer;
-using kernels::ReducerKind;
-
-// Far more than anyone asks for at once, and it bounds the work the spec
-// decoder does on a normal scheduler.
-constexpr unsigned kMaxReducers = 256;
-
-ReducerKind decode_plain(ErlNifEnv* env, ERL_NIF_TERM atom) {
-    struct Named {
-        ERL_NIF_TERM& atom;
-        ReducerKind kind;
-    };
-    const Named plain[] = {
-        {atoms::sum, ReducerKind::sum},         {atoms::count, ReducerKind::count},
-        {atoms::min, ReducerKind::min},         {atoms::max, ReducerKind::max},
-        {atoms::mean, ReducerKind::mean},       {atoms::product, ReducerKind::product},
-        {atoms::argmin, ReducerKind::argmin},   {atoms::argmax, ReducerKind::argmax},
-        {atoms::n_distinct, ReducerKind::n_distinct},
-    };
-    for (const Named& named : plain) {
-        if (enif_is_identical(atom, named.atom)) return named.kind;
-    }
-    throw std::invalid_argument("unknown reducer: " + describe(env, atom));
-}
-
-// {:variance, ddof} | {:standard_deviation, ddof} | {:quantile, q}
-Reducer decode_parameterised(ErlNifEnv* env, ERL_NIF_TERM spec) {
-    int arity;
-    const ERL_NIF_TERM* items;
-    if (!enif_get_tuple(env, spec, &arity, &items) || arity != 2) {
-        throw std::invalid_argument("unknown reducer: " + describe(env, spec));
-    }
-    Reducer reducer{ReducerKind::sum};
-    if (enif_is_identical(items[0], atoms::variance)) {
-        reducer.kind = ReducerKind::variance;
-    } else if (enif_is_identical(items[0], atoms::standard_deviation)) {
-        reducer.kind = ReducerKind::standard_deviation;
-    } else if (enif_is_identical(items[0], atoms::quantile)) {
-        reducer.kind = ReducerKind::quantile;
-    } else {
-        throw std::invalid_argument("unknown reducer: " + describe(env, spec));
-    }
-    ErlNifSInt64 integer;
-    if (enif_get_int64(env, items[1], &integer)) {
-        reducer.parameter = static_cast<double>(integer);
-    } else if (!enif_get_double(env, items[1], &reducer.parameter)) {
-        throw std::invalid_argument("reducer parameter must be a number, got: " + describe(env, spec));
-    }
-    return reducer;
-}
-
-std::vector<Reducer> decode_reducers(ErlNifEnv* env, ERL_NIF_TERM list) {
-    unsigned length;
-    if (!enif_get_list_length(env, list, &length) || length == 0 || length > kMaxReducers) {
-        throw std::invalid_argument("expected a list of 1 to " + std::to_string(kMaxReducers) +
-                                    " reducers, got: " + describe(env, list));
-    }
-    std::vector<Reducer> reducers;
-    ERL_NIF_TERM head, tail = list;
-    while (enif_get_list_cell(env, tail, &head, &tail)) {
-        reducers.push_back(enif_is_atom(env, head) ? Reducer{decode_plain(env, head)} : decode_parameterised(env, head));
-    }
-    return reducers;
-}
-
-double per_element_cost(const std::vector<Reducer>& reducers) {
-    double ns = cost::streaming_reduce;
-    for (const Reducer& r : reducers) {
-        if (r.kind == ReducerKind::quantile) ns += cost::selection;
-        if (r.kind == ReducerKind::n_distinct) ns += cost::hashing;
-    }
-    return ns;
-}
-
-double reduce_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
-    const double per_element = per_element_cost(decode_reducers(env, argv[1]));
-    if (is_series(env, argv[0])) return static_cast<double>(get_series(env, argv[0]).size()) * per_element;
-    return list_cost(env, argv[0], per_element + cost::list_decode);
-}
-
-ERL_NIF_TERM encode_value(ErlNifEnv* env, const kernels::ReduceValue& value) {
-    return std::visit(
-        [env](const auto& v) -> ERL_NIF_TERM {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, std::monostate>) {
-                return atoms::nil;
-            } else if constexpr (std::is_same_v<T, double>) {
-                return encode_double(env, v);
-            } else if constexpr (std::is_same_v<T, std::int64_t>) {
-                return enif_make_int64(env, v);
-            } else {
-                return encode_int128(env, v);
-            }
-        },
-        value);
-}
-
-ERL_NIF_TERM reduce_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
-    const std::vector<Reducer> reducers = decode_reducers(env, argv[1]);
-    std::vector<kernels::ReduceValue> values;
-    if (is_series(env, argv[0])) {
-        values = kernels::reduce(get_series(env, argv[0]).view(), reducers, kernels::active_simd());
-    } else if (enif_is_list(env, argv[0])) {
-        const series::Series column(decode_number_list(env, argv[0], ListDtype::infer));
-        values = kernels::reduce(column.view(), reducers, kernels::active_simd());
-    } else {
-        throw std::invalid_argument("expected an %Analytics.Series{} or a list of numbers, got: " +
-                                    describe(env, argv[0]));
-    }
+ERL_NIF_TERM encode_values(ErlNifEnv* env, const std::vector<kernels::ReduceValue>& values) {
     std::vector<ERL_NIF_TERM> terms;
     terms.reserve(values.size());
     for (const auto& value : values) terms.push_back(encode_value(env, value));
     return enif_make_list_from_array(env, terms.data(), static_cast<unsigned>(terms.size()));
 }
 
+double reduce_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    return column_cost(env, argv[0], per_element_cost(decode_reducers(env, argv[1])));
+}
+
+ERL_NIF_TERM reduce_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const auto reducers = decode_reducers(env, argv[1]);
+    const series::Series column = decode_column(env, argv[0]);
+    return encode_values(env, kernels::reduce(column.view(), reducers, kernels::active_simd()));
+}
+
+// argv: columns, map tree or nil, where tree or nil, reducers
+double fused_reduce_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const double nodes = static_cast<double>(expression_size(env, argv[1]) + expression_size(env, argv[2]));
+    const double per_row = per_element_cost(decode_reducers(env, argv[3])) + nodes * cost::expression_node;
+    return columns_cost(env, argv[0], per_row);
+}
+
+ERL_NIF_TERM fused_reduce_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const Columns columns = decode_columns(env, argv[0]);
+    const auto map = decode_optional_expression(env, argv[1], columns.views.size());
+    const auto where = decode_optional_expression(env, argv[2], columns.views.size());
+    const auto reducers = decode_reducers(env, argv[3]);
+    const kernels::FusedQuery query{map ? &*map : nullptr, where ? &*where : nullptr};
+    return encode_values(env, kernels::fused_reduce(columns.views, query, reducers, kernels::active_simd()));
+}
+
 }  // namespace
 
 ERL_NIF_TERM reduce(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     return scheduled<reduce_body, reduce_cost>(env, argc, argv);
+}
+
+ERL_NIF_TERM fused_reduce(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return scheduled<fused_reduce_body, fused_reduce_cost>(env, argc, argv);
 }
 
 }  // namespace analytics::nif

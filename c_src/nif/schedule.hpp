@@ -25,6 +25,7 @@ inline constexpr double hashing = 12.0;          // n_distinct
 inline constexpr double list_decode = 16.0;      // one list cell to a native number
 inline constexpr double list_encode = 14.0;      // one native number to a list cell
 inline constexpr double copy = 8.0;              // one 8-byte value into fresh memory
+inline constexpr double expression_node = 2.0;   // one expression operator on one row
 }  // namespace cost
 
 // How many elements fit the budget at `ns_per_element`.

@@ -82,6 +82,18 @@ std::size_t decode_size(ErlNifEnv* env, ERL_NIF_TERM term, std::string_view what
     return static_cast<std::size_t>(value);
 }
 
+double decode_double(ErlNifEnv* env, ERL_NIF_TERM term, std::string_view what) {
+    double floating;
+    ErlNifSInt64 integer;
+    if (enif_get_double(env, term, &floating)) return floating;
+    if (enif_get_int64(env, term, &integer)) return static_cast<double>(integer);
+    if (enif_is_identical(term, atoms::nan)) return std::numeric_limits<double>::quiet_NaN();
+    if (enif_is_identical(term, atoms::infinity)) return std::numeric_limits<double>::infinity();
+    if (enif_is_identical(term, atoms::neg_infinity)) return -std::numeric_limits<double>::infinity();
+    throw std::invalid_argument(std::string(what) + " must be a number, :nan, :infinity or :neg_infinity, got: " +
+                                describe(env, term));
+}
+
 namespace {
 
 enum class ElementKind { integer, floating };

@@ -22,6 +22,10 @@ ERL_NIF_TERM encode_dtype(series::Dtype dtype);
 // A non-negative integer that fits in size_t; `what` names it in errors.
 std::size_t decode_size(ErlNifEnv* env, ERL_NIF_TERM term, std::string_view what);
 
+// A float, an integer (as a double) or :nan / :infinity / :neg_infinity;
+// `what` names it in errors.
+double decode_double(ErlNifEnv* env, ERL_NIF_TERM term, std::string_view what);
+
 // What dtype a list of numbers becomes: as asked, or inferred (integers only
 // give :i64, any float or non-finite atom gives :f64).
 enum class ListDtype { infer, f64, i64 };

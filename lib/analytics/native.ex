@@ -18,6 +18,8 @@ defmodule Analytics.Native do
   def series_slice(_series, _offset, _length), do: not_loaded()
   def series_concat(_list), do: not_loaded()
   def reduce(_input, _reducers), do: not_loaded()
+  def fused_reduce(_columns, _map, _where, _reducers), do: not_loaded()
+  def map(_columns, _expression), do: not_loaded()
   def info, do: not_loaded()
 
   def redis_connect(_host, _port, _user, _password, _database, _timeout, _max_reply_bytes, _sync),

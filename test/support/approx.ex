@@ -10,16 +10,19 @@ defmodule Analytics.Approx do
 
   def assert_close(actual, expected, context, rel, abs) when is_float(expected) do
     assert is_float(actual),
-           "#{context}: expected a float near #{expected}, got #{inspect(actual)}"
+           "#{label(context)}: expected a float near #{expected}, got #{inspect(actual)}"
 
     tolerance = max(abs, rel * max(Kernel.abs(actual), Kernel.abs(expected)))
 
     assert Kernel.abs(actual - expected) <= tolerance,
-           "#{context}: #{actual} is not within #{tolerance} of #{expected}"
+           "#{label(context)}: #{actual} is not within #{tolerance} of #{expected}"
   end
 
   def assert_close(actual, expected, context, _rel, _abs) do
     assert actual === expected,
-           "#{context}: expected #{inspect(expected)}, got #{inspect(actual)}"
+           "#{label(context)}: expected #{inspect(expected)}, got #{inspect(actual)}"
   end
+
+  defp label(context) when is_binary(context), do: context
+  defp label(context), do: inspect(context)
 end

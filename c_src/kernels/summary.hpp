@@ -1,0 +1,47 @@
+// The building blocks of a reduction: which passes a set of reducers needs,
+// the summary those passes produce, and the values read off a summary.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "reduce.hpp"
+
+namespace analytics::kernels {
+
+// Which passes a set of reducers needs; each pass runs once however many
+// reducers share it.
+struct Needs {
+    bool sum = false;
+    bool stats = false;  // min, max, NaN flag (and sum, for free)
+    bool m2 = false;
+    bool product = false;
+    bool distinct = false;
+    bool positions = false;
+    std::vector<double> quantiles;
+};
+
+Needs needs_of(std::span<const Reducer> reducers);
+
+// Throws std::invalid_argument for a parameter out of range.
+void validate(const Reducer& r);
+
+// Everything the reducers may ask for, already in its result type.
+struct Summary {
+    std::size_t count = 0;
+    ReduceValue sum, min, max, product;
+    double mean = 0.0;
+    double m2 = 0.0;
+    std::size_t argmin = 0, argmax = 0;
+    std::vector<double> quantiles;
+    std::size_t distinct = 0;
+};
+
+Summary summarise(std::span<const double> data, const Needs& needs, const SimdTable& simd);
+Summary summarise(std::span<const std::int64_t> data, const Needs& needs, const SimdTable& simd);
+
+// One value per reducer, in the reducers' order.
+std::vector<ReduceValue> emit(const Summary& s, std::span<const Reducer> reducers);
+
+}  // namespace analytics::kernels
