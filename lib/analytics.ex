@@ -121,13 +121,12 @@ defmodule Analytics do
   @spec reduce(input() | %{atom() => input()}, reducer() | [reducer(), ...], keyword()) ::
           result() | %{reducer() => result()}
   def reduce(input, reducers, opts) when is_list(reducers) do
-    if reducers == [], do: raise(ArgumentError, "expected at least one reducer, got: []")
-    values = native_reduce(input, Enum.map(reducers, &Reducers.normalize/1), opts)
+    values = native_reduce(input, Reducers.normalize_all(reducers), opts)
     reducers |> Enum.zip(values) |> Map.new()
   end
 
   def reduce(input, reducer, opts) do
-    [value] = native_reduce(input, [Reducers.normalize(reducer)], opts)
+    [value] = native_reduce(input, Reducers.normalize_all(reducer), opts)
     value
   end
 
@@ -188,6 +187,60 @@ defmodule Analytics do
   end
 
   @doc """
+  Reduces the values of each distinct key: hash aggregation over `:i64` keys.
+
+  `keys` and `values` are equally long Series or lists; `keys` must be
+  integers. Returns columns sorted by key: `:keys`, and one Series per
+  reducer (keyed by the reducer as given). Only keys that occur get a row. A
+  value a group cannot have, such as the variance of a single value, is NaN.
+
+  Column dtypes follow `reduce/2`: with `:i64` values, sums, extremes and
+  products stay `:i64` (raising `ArgumentError` if a group's exact value
+  leaves 64 bits); means, spreads and quantiles are `:f64`; counts and
+  positions (rows of the input) are `:i64`. Every reducer of `reduce/2` is
+  supported; quantiles and `:n_distinct` gather each group's values.
+
+  ## Examples
+
+      iex> %{keys: k, sum: s, count: c} = Analytics.group_reduce([2, 1, 2, 2], [1.0, 5.0, 2.0, 3.0], [:sum, :count])
+      iex> {Analytics.Series.to_list(k), Analytics.Series.to_list(s), Analytics.Series.to_list(c)}
+      {[1, 2], [5.0, 6.0], [1, 3]}
+  """
+  @spec group_reduce(input(), input(), reducer() | [reducer(), ...]) :: %{
+          required(:keys) => Series.t(),
+          optional(reducer()) => Series.t()
+        }
+  def group_reduce(keys, values, reducers) do
+    [keys | columns] = Native.group_reduce(keys, values, Reducers.normalize_all(reducers))
+    reducers |> List.wrap() |> Enum.zip(columns) |> Map.new() |> Map.put(:keys, keys)
+  end
+
+  @doc """
+  Reduces values by time bucket: `group_reduce/3` keyed by each timestamp's
+  bucket start, `floor(t / width) * width`.
+
+  `timestamps` are `:i64` in any unit and need not be sorted; `width` is a
+  positive integer in the same unit. Returns `:buckets` (the starts, sorted)
+  and one Series per reducer; empty buckets get no row.
+
+  ## Examples
+
+      iex> %{buckets: b, mean: m} = Analytics.bucket_reduce([125, 61, 0, 59, -1], [1.0, 2.0, 3.0, 5.0, 7.0], 60, :mean)
+      iex> {Analytics.Series.to_list(b), Analytics.Series.to_list(m)}
+      {[-60, 0, 60, 120], [7.0, 4.0, 2.0, 1.0]}
+  """
+  @spec bucket_reduce(input(), input(), pos_integer(), reducer() | [reducer(), ...]) :: %{
+          required(:buckets) => Series.t(),
+          optional(reducer()) => Series.t()
+        }
+  def bucket_reduce(timestamps, values, width, reducers) do
+    [buckets | columns] =
+      Native.bucket_reduce(timestamps, values, width, Reducers.normalize_all(reducers))
+
+    reducers |> List.wrap() |> Enum.zip(columns) |> Map.new() |> Map.put(:buckets, buckets)
+  end
+
+  @doc """
   Reduces `input` to a mergeable `Analytics.State` instead of values.
 
   States of consecutive pieces of one input, merged in order with `merge/1`
@@ -207,8 +260,7 @@ defmodule Analytics do
   """
   @spec partial(input(), reducer() | [reducer(), ...]) :: State.t()
   def partial(input, reducers) do
-    specs = reducers |> List.wrap() |> Enum.map(&Reducers.normalize/1)
-    if specs == [], do: raise(ArgumentError, "expected at least one reducer, got: []")
+    specs = Reducers.normalize_all(reducers)
     Enum.each(Enum.zip(List.wrap(reducers), specs), &Reducers.mergeable!/1)
 
     needs = Reducers.state_fields(specs)

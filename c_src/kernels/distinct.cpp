@@ -6,18 +6,10 @@
 #include <limits>
 #include <vector>
 
+#include "hash_mix.hpp"
+
 namespace analytics::kernels {
 namespace {
-
-std::uint64_t mix(std::uint64_t x) {
-    // splitmix64's finaliser: sequential keys spread over the whole table.
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 // Open addressing with linear probing over 64-bit keys. Key 0 marks an empty
 // slot, so the key 0 itself is tracked by a flag.
@@ -39,7 +31,7 @@ public:
 private:
     void place(std::uint64_t key) {
         const std::size_t mask = slots_.size() - 1;
-        for (std::size_t i = mix(key) & mask;; i = (i + 1) & mask) {
+        for (std::size_t i = mix64(key) & mask;; i = (i + 1) & mask) {
             if (slots_[i] == key) return;
             if (slots_[i] == 0) {
                 slots_[i] = key;

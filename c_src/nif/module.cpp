@@ -2,6 +2,7 @@
 #include <erl_nif.h>
 
 #include "atoms.hpp"
+#include "group_nif.hpp"
 #include "info_nif.hpp"
 #include "map_nif.hpp"
 #include "reduce_nif.hpp"
@@ -23,6 +24,8 @@ ErlNifFunc functions[] = {
     {"reduce", 2, reduce, 0},
     {"fused_reduce", 4, fused_reduce, 0},
     {"map", 2, map, 0},
+    {"group_reduce", 3, group_reduce, 0},
+    {"bucket_reduce", 4, bucket_reduce, 0},
     {"info", 0, info, 0},
     {"redis_connect", 8, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"redis_request", 6, redis_request, 0},

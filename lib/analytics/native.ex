@@ -20,6 +20,8 @@ defmodule Analytics.Native do
   def reduce(_input, _reducers), do: not_loaded()
   def fused_reduce(_columns, _map, _where, _reducers), do: not_loaded()
   def map(_columns, _expression), do: not_loaded()
+  def group_reduce(_keys, _values, _reducers), do: not_loaded()
+  def bucket_reduce(_timestamps, _values, _width, _reducers), do: not_loaded()
   def info, do: not_loaded()
 
   def redis_connect(_host, _port, _user, _password, _database, _timeout, _max_reply_bytes, _sync),

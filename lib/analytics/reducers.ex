@@ -11,6 +11,12 @@ defmodule Analytics.Reducers do
           atom() | {:variance | :standard_deviation, non_neg_integer()} | {:quantile, number()}
 
   @doc false
+  # Specs for one reducer or a non-empty list of them.
+  @spec normalize_all(Analytics.reducer() | [Analytics.reducer()]) :: [spec(), ...]
+  def normalize_all([]), do: raise(ArgumentError, "expected at least one reducer, got: []")
+  def normalize_all(reducers), do: reducers |> List.wrap() |> Enum.map(&normalize/1)
+
+  @doc false
   @spec normalize(Analytics.reducer()) :: spec()
   def normalize(reducer) when reducer in @plain, do: reducer
   def normalize(reducer) when reducer in @with_ddof, do: {reducer, 1}
