@@ -212,7 +212,7 @@ defmodule Analytics do
         }
   def group_reduce(keys, values, reducers) do
     [keys | columns] = Native.group_reduce(keys, values, Reducers.normalize_all(reducers))
-    reducers |> List.wrap() |> Enum.zip(columns) |> Map.new() |> Map.put(:keys, keys)
+    reducers |> listed() |> Enum.zip(columns) |> Map.new() |> Map.put(:keys, keys)
   end
 
   @doc """
@@ -237,8 +237,11 @@ defmodule Analytics do
     [buckets | columns] =
       Native.bucket_reduce(timestamps, values, width, Reducers.normalize_all(reducers))
 
-    reducers |> List.wrap() |> Enum.zip(columns) |> Map.new() |> Map.put(:buckets, buckets)
+    reducers |> listed() |> Enum.zip(columns) |> Map.new() |> Map.put(:buckets, buckets)
   end
+
+  defp listed(reducers) when is_list(reducers), do: reducers
+  defp listed(reducer), do: [reducer]
 
   @doc """
   Reduces `input` to a mergeable `Analytics.State` instead of values.

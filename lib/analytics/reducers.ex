@@ -14,7 +14,8 @@ defmodule Analytics.Reducers do
   # Specs for one reducer or a non-empty list of them.
   @spec normalize_all(Analytics.reducer() | [Analytics.reducer()]) :: [spec(), ...]
   def normalize_all([]), do: raise(ArgumentError, "expected at least one reducer, got: []")
-  def normalize_all(reducers), do: reducers |> List.wrap() |> Enum.map(&normalize/1)
+  def normalize_all(reducers) when is_list(reducers), do: Enum.map(reducers, &normalize/1)
+  def normalize_all(reducer), do: [normalize(reducer)]
 
   @doc false
   @spec normalize(Analytics.reducer()) :: spec()
