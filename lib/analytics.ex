@@ -18,7 +18,7 @@ defmodule Analytics do
       1.1875
   """
 
-  alias Analytics.{Native, Query, Reducers, Series, State}
+  alias Analytics.{Native, Parallel, Query, Reducers, Series, State}
 
   @typedoc """
   A reducer. Named as in Explorer; `:median` is `{:quantile, 0.5}`, and
@@ -40,6 +40,8 @@ defmodule Analytics do
           | :median
           | {:quantile, number()}
           | :n_distinct
+          | :approx_n_distinct
+          | {:approx_quantile, number()}
 
   @typedoc "What can be reduced: a series, or a list of numbers."
   @type input :: Series.t() | [Series.value()]
@@ -69,6 +71,11 @@ defmodule Analytics do
     * `:n_distinct` counts `-0.0` and `0.0` as one value, and all NaNs as one.
     * The `:i64` `:product` is exact; beyond the signed 128-bit range it
       raises `ArgumentError` (use an `:f64` series for such magnitudes).
+    * `:approx_n_distinct` estimates with a HyperLogLog (2^14 registers,
+      about 0.8% standard error); `{:approx_quantile, q}` with a DDSketch
+      (within 1% relative error of the value at rank `floor(q * (n - 1))`).
+      Both merge exactly through `partial/2`, so they suit parallel and
+      distributed work where `:n_distinct` and quantiles cannot go.
 
   ## Examples
 
@@ -105,6 +112,11 @@ defmodule Analytics do
     * `:map` - an `Analytics.Expr` computing the value to reduce; needed when
       `input` has several columns
     * `:where` - an `Analytics.Expr` predicate selecting rows
+    * `:parallel` - `:auto` (the default) splits a Series of at least
+      #{Analytics.Parallel.auto_rows()} rows into one slice per dirty CPU
+      scheduler when every reducer merges (see `partial/3`), reduces the
+      slices concurrently and merges their states; `true` splits whenever
+      the input is Series (raising if a reducer cannot merge); `false` never
 
   ## Examples
 
@@ -120,14 +132,16 @@ defmodule Analytics do
   """
   @spec reduce(input() | %{atom() => input()}, reducer() | [reducer(), ...], keyword()) ::
           result() | %{reducer() => result()}
-  def reduce(input, reducers, opts) when is_list(reducers) do
-    values = native_reduce(input, Reducers.normalize_all(reducers), opts)
-    reducers |> Enum.zip(values) |> Map.new()
-  end
+  def reduce(input, reducers, opts) do
+    {parallel, opts} = Keyword.pop(opts, :parallel, :auto)
+    specs = Reducers.normalize_all(reducers)
 
-  def reduce(input, reducer, opts) do
-    [value] = native_reduce(input, Reducers.normalize_all(reducer), opts)
-    value
+    if Parallel.split?(input, reducers, specs, parallel) do
+      Parallel.reduce(input, reducers, opts)
+    else
+      values = native_reduce(input, specs, opts)
+      if is_list(reducers), do: reducers |> Enum.zip(values) |> Map.new(), else: hd(values)
+    end
   end
 
   defp native_reduce(input, specs, opts) do
@@ -249,10 +263,11 @@ defmodule Analytics do
   States of consecutive pieces of one input, merged in order with `merge/1`
   and finalized with `finalize/1`, give what `reduce/2` gives on the whole
   input (within float rounding); positions (`:argmin`, `:argmax`) stay
-  global. Every reducer but the order statistics merges exactly: `:sum`,
+  global. Every reducer but the exact order statistics merges: `:sum`,
   `:count`, `:min`, `:max`, `:mean`, `:variance`, `:standard_deviation`,
-  `:product`, `:argmin`, `:argmax`. `:median`, quantiles and `:n_distinct`
-  raise `ArgumentError` (they need sketches).
+  `:product`, `:argmin`, `:argmax`, and the sketches `:approx_n_distinct`
+  and `{:approx_quantile, q}`. `:median`, `{:quantile, q}` and `:n_distinct`
+  raise `ArgumentError`: use the approximate reducers instead.
 
   ## Examples
 
@@ -261,18 +276,20 @@ defmodule Analytics do
       iex> Analytics.merge([a, b]) |> Analytics.finalize()
       %{max: 6.0, mean: 3.0}
   """
-  @spec partial(input(), reducer() | [reducer(), ...]) :: State.t()
-  def partial(input, reducers) do
+  @spec partial(input() | %{atom() => input()}, reducer() | [reducer(), ...], keyword()) ::
+          State.t()
+  def partial(input, reducers, opts \\ []) do
     specs = Reducers.normalize_all(reducers)
     Enum.each(Enum.zip(List.wrap(reducers), specs), &Reducers.mergeable!/1)
 
     needs = Reducers.state_fields(specs)
-    values = Native.reduce(input, needs) |> then(&Enum.zip(needs, &1)) |> Map.new()
+    values = native_reduce(input, needs, opts) |> then(&Enum.zip(needs, &1)) |> Map.new()
     count = values.count
 
     %State{
       dtype: if(is_integer(values.sum), do: :i64, else: :f64),
       reducers: reducers,
+      rows: Query.rows(input),
       count: count,
       sum: values.sum,
       m2: m2(Map.get(values, {:variance, 0}, 0.0), count),
@@ -280,7 +297,9 @@ defmodule Analytics do
       max: Map.get(values, :max),
       argmin: Map.get(values, :argmin),
       argmax: Map.get(values, :argmax),
-      product: Map.get(values, :product, 1)
+      product: Map.get(values, :product, 1),
+      hll: Map.get(values, :hll_state),
+      dd: Map.get(values, :dd_state)
     }
   end
 

@@ -24,12 +24,15 @@ public:
         block_needs_ = needs_;
         block_needs_.quantiles.clear();
         block_needs_.distinct = false;
+        // Sketches take values straight into the running one, not per block.
+        block_needs_.hll = block_needs_.dd = false;
         block_needs_.sum = true;  // block means feed Chan's merge
         // An exact product is settled by a zero even after an overflow, so it
         // takes all the values at once, like the order statistics.
         exact_product_ = std::is_same_v<T, std::int64_t> && needs_.product;
         if (exact_product_) block_needs_.product = false;
         keep_values_ = !needs_.quantiles.empty() || needs_.distinct || exact_product_;
+        total_ = empty_summary(needs_);
         if constexpr (std::is_same_v<T, double>) {
             total_.sum = 0.0;
             total_.product = 1.0;
@@ -43,8 +46,14 @@ public:
         if (values.empty()) return;
         const Summary block = summarise(values, block_needs_, simd_);
         const auto row = [&](std::size_t i) { return rows.empty() ? first_row + i : rows[i]; };
+        if (total_.hll) total_.hll->add(values);
+        if (total_.dd) total_.dd->add(values);
         if (total_.count == 0) {
+            auto hll = std::move(total_.hll);
+            auto dd = std::move(total_.dd);
             total_ = block;
+            total_.hll = std::move(hll);
+            total_.dd = std::move(dd);
             total_.argmin = row(block.argmin);
             total_.argmax = row(block.argmax);
         } else {
@@ -55,7 +64,7 @@ public:
 
     Summary finish() {
         if (total_.count > 0) {
-            total_.mean = std::visit([&](auto sum) { return as_double(sum); }, total_.sum) /
+            total_.mean = std::visit([&](const auto& sum) { return as_double(sum); }, total_.sum) /
                           static_cast<double>(total_.count);
         }
         if (!needs_.quantiles.empty() && !kept_.empty()) total_.quantiles = quantiles(std::span<const T>(kept_), needs_.quantiles);
@@ -68,19 +77,19 @@ public:
 
 private:
     template <typename V>
-    static double as_double(V v) {
-        if constexpr (std::is_same_v<V, std::monostate>) {
-            return 0.0;
-        } else {
+    static double as_double(const V& v) {
+        if constexpr (std::is_arithmetic_v<V> || std::is_same_v<V, __int128>) {
             return static_cast<double>(v);
+        } else {
+            return 0.0;
         }
     }
 
     void merge(const Summary& block, std::size_t argmin_row, std::size_t argmax_row) {
         const double n_a = static_cast<double>(total_.count);
         const double n_b = static_cast<double>(block.count);
-        const double mean_a = std::visit([](auto s) { return as_double(s); }, total_.sum) / n_a;
-        const double mean_b = std::visit([](auto s) { return as_double(s); }, block.sum) / n_b;
+        const double mean_a = std::visit([](const auto& s) { return as_double(s); }, total_.sum) / n_a;
+        const double mean_b = std::visit([](const auto& s) { return as_double(s); }, block.sum) / n_b;
         const double delta = mean_b - mean_a;
         total_.m2 += block.m2 + delta * delta * n_a * n_b / (n_a + n_b);
         total_.count += block.count;

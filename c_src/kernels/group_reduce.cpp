@@ -233,7 +233,7 @@ private:
                 });
             case ReducerKind::variance: return spread(r, false);
             case ReducerKind::standard_deviation: return spread(r, true);
-            default: throw std::invalid_argument("group_reduce does not support this reducer");
+            default: throw std::invalid_argument("group_reduce does not take approximate reducers; use exact ones per group");
         }
     }
 

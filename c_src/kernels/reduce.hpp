@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -25,16 +26,20 @@ enum class ReducerKind {
     argmax,
     quantile,
     n_distinct,
+    approx_n_distinct,  // HyperLogLog estimate
+    approx_quantile,    // DDSketch estimate
+    hll_state,          // the encoded HyperLogLog, for mergeable states
+    dd_state,           // the encoded DDSketch, for mergeable states
 };
 
 struct Reducer {
     ReducerKind kind;
-    // ddof for variance and standard_deviation, q for quantile; unused otherwise.
+    // ddof for variance and standard_deviation, q for the quantiles; unused otherwise.
     double parameter = 0.0;
 };
 
-// nil, a float, a count or position, or an exact integer.
-using ReduceValue = std::variant<std::monostate, double, std::int64_t, __int128>;
+// nil, a float, a count or position, an exact integer, or an encoded sketch.
+using ReduceValue = std::variant<std::monostate, double, std::int64_t, __int128, std::string>;
 
 // One value per reducer, in the reducers' order. Throws std::invalid_argument
 // for a reducer parameter out of range or an i64 product beyond 128 bits.

@@ -30,6 +30,10 @@ Needs needs_of(std::span<const Reducer> reducers) {
             case ReducerKind::product: needs.product = true; break;
             case ReducerKind::quantile: needs.quantiles.push_back(r.parameter); break;
             case ReducerKind::n_distinct: needs.distinct = true; break;
+            case ReducerKind::approx_n_distinct:
+            case ReducerKind::hll_state: needs.hll = true; break;
+            case ReducerKind::approx_quantile:
+            case ReducerKind::dd_state: needs.dd = true; break;
             case ReducerKind::count: break;
         }
     }
@@ -41,7 +45,8 @@ void validate(const Reducer& r) {
     if (is_ddof && !(r.parameter >= 0.0 && std::floor(r.parameter) == r.parameter)) {
         throw std::invalid_argument("ddof must be a non-negative integer, got: " + std::to_string(r.parameter));
     }
-    if (r.kind == ReducerKind::quantile && !(r.parameter >= 0.0 && r.parameter <= 1.0)) {
+    const bool is_q = r.kind == ReducerKind::quantile || r.kind == ReducerKind::approx_quantile;
+    if (is_q && !(r.parameter >= 0.0 && r.parameter <= 1.0)) {
         throw std::invalid_argument("quantile must be between 0 and 1, got: " + std::to_string(r.parameter));
     }
 }
@@ -80,13 +85,35 @@ std::vector<ReduceValue> emit(const Summary& s, std::span<const Reducer> reducer
                 ++next_quantile;
                 break;
             case ReducerKind::n_distinct: values.push_back(static_cast<std::int64_t>(s.distinct)); break;
+            case ReducerKind::approx_n_distinct: values.push_back(s.hll->estimate()); break;
+            case ReducerKind::approx_quantile: values.push_back(empty ? nil : ReduceValue(s.dd->quantile(r.parameter))); break;
+            case ReducerKind::hll_state: values.push_back(s.hll->encode()); break;
+            case ReducerKind::dd_state: values.push_back(s.dd->encode()); break;
         }
     }
     return values;
 }
 
-Summary summarise(std::span<const double> data, const Needs& needs, const SimdTable& simd) {
+Summary empty_summary(const Needs& needs) {
     Summary s;
+    if (needs.hll) s.hll.emplace();
+    if (needs.dd) s.dd.emplace();
+    return s;
+}
+
+namespace {
+
+template <typename T>
+void sketch(Summary& s, std::span<const T> data) {
+    if (s.hll) s.hll->add(data);
+    if (s.dd) s.dd->add(data);
+}
+
+}  // namespace
+
+Summary summarise(std::span<const double> data, const Needs& needs, const SimdTable& simd) {
+    Summary s = empty_summary(needs);
+    sketch(s, data);
     s.count = data.size();
     double sum = 0.0;
     if (needs.stats || needs.m2) {
@@ -138,7 +165,8 @@ double integer_m2(std::span<const std::int64_t> data, const SimdTable& simd) {
 }  // namespace
 
 Summary summarise(std::span<const std::int64_t> data, const Needs& needs, const SimdTable& simd) {
-    Summary s;
+    Summary s = empty_summary(needs);
+    sketch(s, data);
     s.count = data.size();
     s.sum = __int128{0};
     if (needs.sum || needs.stats) {

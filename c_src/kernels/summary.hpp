@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "reduce.hpp"
+#include "sketches.hpp"
 
 namespace analytics::kernels {
 
@@ -19,6 +21,8 @@ struct Needs {
     bool product = false;
     bool distinct = false;
     bool positions = false;
+    bool hll = false;
+    bool dd = false;
     std::vector<double> quantiles;
 };
 
@@ -36,7 +40,12 @@ struct Summary {
     std::size_t argmin = 0, argmax = 0;
     std::vector<double> quantiles;
     std::size_t distinct = 0;
+    std::optional<HyperLogLog> hll;
+    std::optional<DDSketch> dd;
 };
+
+// A summary with the sketches `needs` asks for, empty.
+Summary empty_summary(const Needs& needs);
 
 Summary summarise(std::span<const double> data, const Needs& needs, const SimdTable& simd);
 Summary summarise(std::span<const std::int64_t> data, const Needs& needs, const SimdTable& simd);

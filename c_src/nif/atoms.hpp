@@ -13,6 +13,7 @@ extern ERL_NIF_TERM series_module, argument_error, runtime_error;
 extern ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, product, argmin, argmax, quantile,
     n_distinct;
 extern ERL_NIF_TERM column, constant;
+extern ERL_NIF_TERM approx_n_distinct, approx_quantile, hll_state, dd_state;
 
 // Redis engine messages and errors.
 extern ERL_NIF_TERM ok, error, analytics_redis, reason, redis_error, redis_connection_error;

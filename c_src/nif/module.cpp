@@ -8,6 +8,7 @@
 #include "reduce_nif.hpp"
 #include "redis_nif.hpp"
 #include "series_nif.hpp"
+#include "sketch_nif.hpp"
 #include "series_resource.hpp"
 
 namespace analytics::nif {
@@ -26,6 +27,8 @@ ErlNifFunc functions[] = {
     {"map", 2, map, 0},
     {"group_reduce", 3, group_reduce, 0},
     {"bucket_reduce", 4, bucket_reduce, 0},
+    {"sketch_merge", 2, sketch_merge, 0},
+    {"sketch_estimate", 2, sketch_estimate, 0},
     {"info", 0, info, 0},
     {"redis_connect", 8, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"redis_request", 6, redis_request, 0},

@@ -29,6 +29,9 @@ ReducerKind decode_plain(ErlNifEnv* env, ERL_NIF_TERM atom) {
         {atoms::mean, ReducerKind::mean},       {atoms::product, ReducerKind::product},
         {atoms::argmin, ReducerKind::argmin},   {atoms::argmax, ReducerKind::argmax},
         {atoms::n_distinct, ReducerKind::n_distinct},
+        {atoms::approx_n_distinct, ReducerKind::approx_n_distinct},
+        {atoms::hll_state, ReducerKind::hll_state},
+        {atoms::dd_state, ReducerKind::dd_state},
     };
     for (const Named& named : plain) {
         if (enif_is_identical(atom, named.atom)) return named.kind;
@@ -36,7 +39,7 @@ ReducerKind decode_plain(ErlNifEnv* env, ERL_NIF_TERM atom) {
     throw std::invalid_argument("unknown reducer: " + describe(env, atom));
 }
 
-// {:variance, ddof} | {:standard_deviation, ddof} | {:quantile, q}
+// {:variance, ddof} | {:standard_deviation, ddof} | {:quantile, q} | {:approx_quantile, q}
 Reducer decode_parameterised(ErlNifEnv* env, ERL_NIF_TERM spec) {
     int arity;
     const ERL_NIF_TERM* items;
@@ -50,6 +53,8 @@ Reducer decode_parameterised(ErlNifEnv* env, ERL_NIF_TERM spec) {
         reducer.kind = ReducerKind::standard_deviation;
     } else if (enif_is_identical(items[0], atoms::quantile)) {
         reducer.kind = ReducerKind::quantile;
+    } else if (enif_is_identical(items[0], atoms::approx_quantile)) {
+        reducer.kind = ReducerKind::approx_quantile;
     } else {
         throw std::invalid_argument("unknown reducer: " + describe(env, spec));
     }
@@ -83,6 +88,8 @@ double per_element_cost(const std::vector<Reducer>& reducers) {
     for (const Reducer& r : reducers) {
         if (r.kind == ReducerKind::quantile) ns += cost::selection;
         if (r.kind == ReducerKind::n_distinct) ns += cost::hashing;
+        if (r.kind == ReducerKind::approx_quantile || r.kind == ReducerKind::dd_state) ns += cost::sketching;
+        if (r.kind == ReducerKind::approx_n_distinct || r.kind == ReducerKind::hll_state) ns += cost::sketching;
     }
     return ns;
 }
@@ -97,6 +104,8 @@ ERL_NIF_TERM encode_value(ErlNifEnv* env, const kernels::ReduceValue& value) {
                 return encode_double(env, v);
             } else if constexpr (std::is_same_v<T, std::int64_t>) {
                 return enif_make_int64(env, v);
+            } else if constexpr (std::is_same_v<T, std::string>) {
+                return make_binary(env, v);
             } else {
                 return encode_int128(env, v);
             }

@@ -27,6 +27,7 @@ inline constexpr double list_encode = 14.0;      // one native number to a list 
 inline constexpr double copy = 8.0;              // one 8-byte value into fresh memory
 inline constexpr double expression_node = 2.0;   // one expression operator on one row
 inline constexpr double grouping = 15.0;         // one row into a hash-aggregated group
+inline constexpr double sketching = 15.0;        // one value into a HyperLogLog or DDSketch
 }  // namespace cost
 
 // How many elements fit the budget at `ns_per_element`.

@@ -22,6 +22,8 @@ defmodule Analytics.Native do
   def map(_columns, _expression), do: not_loaded()
   def group_reduce(_keys, _values, _reducers), do: not_loaded()
   def bucket_reduce(_timestamps, _values, _width, _reducers), do: not_loaded()
+  def sketch_merge(_a, _b), do: not_loaded()
+  def sketch_estimate(_sketch, _reducer), do: not_loaded()
   def info, do: not_loaded()
 
   def redis_connect(_host, _port, _user, _password, _database, _timeout, _max_reply_bytes, _sync),

@@ -73,4 +73,15 @@ defmodule Analytics.Query do
                 "#{input |> Map.keys() |> Enum.map_join(", ", &inspect/1)}"
     end
   end
+
+  @doc false
+  # Input rows: of a Series, a list, or the first column of a map.
+  @spec rows(term()) :: non_neg_integer()
+  def rows(%Series{size: size}), do: size
+  def rows(list) when is_list(list), do: length(list)
+
+  def rows(%{} = columns) when map_size(columns) > 0,
+    do: columns |> Enum.min() |> elem(1) |> rows()
+
+  def rows(_other), do: 0
 end

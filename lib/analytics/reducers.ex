@@ -3,12 +3,25 @@ defmodule Analytics.Reducers do
   # user's term as the key of the result map.
   @moduledoc false
 
-  @plain [:sum, :count, :min, :max, :mean, :product, :argmin, :argmax, :n_distinct]
+  @plain [
+    :sum,
+    :count,
+    :min,
+    :max,
+    :mean,
+    :product,
+    :argmin,
+    :argmax,
+    :n_distinct,
+    :approx_n_distinct
+  ]
   @with_ddof [:variance, :standard_deviation]
 
   @typedoc "A reducer as the NIF takes it."
   @type spec ::
-          atom() | {:variance | :standard_deviation, non_neg_integer()} | {:quantile, number()}
+          atom()
+          | {:variance | :standard_deviation, non_neg_integer()}
+          | {:quantile | :approx_quantile, number()}
 
   @doc false
   # Specs for one reducer or a non-empty list of them.
@@ -37,9 +50,11 @@ defmodule Analytics.Reducers do
     end
   end
 
-  def normalize({:quantile, q}) when is_number(q) and q >= 0 and q <= 1, do: {:quantile, q}
+  def normalize({kind, q})
+      when kind in [:quantile, :approx_quantile] and is_number(q) and q >= 0 and q <= 1,
+      do: {kind, q}
 
-  def normalize({:quantile, q}) do
+  def normalize({kind, q}) when kind in [:quantile, :approx_quantile] do
     raise ArgumentError, "quantile must be a number between 0 and 1, got: #{inspect(q)}"
   end
 
@@ -47,20 +62,22 @@ defmodule Analytics.Reducers do
     raise ArgumentError,
           "unknown reducer: #{inspect(other)}; expected one of " <>
             "#{Enum.map_join(@plain ++ @with_ddof ++ [:median], ", ", &inspect/1)}, " <>
-            "{:quantile, q}, {:variance, ddof: d} or {:standard_deviation, ddof: d}"
+            "{:quantile, q}, {:approx_quantile, q}, {:variance, ddof: d} or {:standard_deviation, ddof: d}"
   end
 
-  @mergeable [:sum, :count, :min, :max, :mean, :product, :argmin, :argmax]
+  @mergeable [:sum, :count, :min, :max, :mean, :product, :argmin, :argmax, :approx_n_distinct]
 
   @doc false
   # Raises unless the reducer's state merges exactly.
   def mergeable!({_given, spec}) when spec in @mergeable, do: :ok
   def mergeable!({_given, {kind, _ddof}}) when kind in @with_ddof, do: :ok
+  def mergeable!({_given, {:approx_quantile, _q}}), do: :ok
 
   def mergeable!({given, _spec}) do
     raise ArgumentError,
           "#{inspect(given)} cannot be merged exactly (it needs a sketch); " <>
-            "partial/2 takes #{Enum.map_join(@mergeable ++ @with_ddof, ", ", &inspect/1)}"
+            "partial/2 takes #{Enum.map_join(@mergeable ++ @with_ddof, ", ", &inspect/1)} " <>
+            "and {:approx_quantile, q}"
   end
 
   @doc false
@@ -73,7 +90,9 @@ defmodule Analytics.Reducers do
       if(wanted.(:min) or wanted.(:argmin), do: [:min, :argmin], else: []) ++
       if(wanted.(:max) or wanted.(:argmax), do: [:max, :argmax], else: []) ++
       if(spread?, do: [{:variance, 0}], else: []) ++
-      if(wanted.(:product), do: [:product], else: [])
+      if(wanted.(:product), do: [:product], else: []) ++
+      if(wanted.(:approx_n_distinct), do: [:hll_state], else: []) ++
+      if(Enum.any?(specs, &match?({:approx_quantile, _}, &1)), do: [:dd_state], else: [])
   end
 
   @doc false

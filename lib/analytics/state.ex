@@ -8,6 +8,9 @@ defmodule Analytics.State do
   A state keeps only a few numbers per input (count, sum, extremes and their
   positions, the sum of squared deviations, product), so merging is cheap and
   the variance is merged with Chan's formula, which stays accurate.
+  Approximate reducers keep their sketch as a versioned, portable binary: a
+  HyperLogLog of 2^14 registers (16 KiB) for `:approx_n_distinct`, and a
+  DDSketch with 1% relative accuracy (a few KiB) for `{:approx_quantile, q}`.
 
   Non-finite floats are kept as `:nan`, `:infinity` and `:neg_infinity`,
   with IEEE 754 rules when states merge.
@@ -15,8 +18,20 @@ defmodule Analytics.State do
 
   @version 1
 
-  @enforce_keys [:dtype, :reducers, :count, :sum, :m2, :min, :max, :argmin, :argmax, :product]
-  defstruct [version: @version] ++ @enforce_keys
+  @enforce_keys [
+    :dtype,
+    :reducers,
+    :rows,
+    :count,
+    :sum,
+    :m2,
+    :min,
+    :max,
+    :argmin,
+    :argmax,
+    :product
+  ]
+  defstruct [version: @version] ++ @enforce_keys ++ [hll: nil, dd: nil]
 
   @typedoc "A float, or one of the atoms standing for a non-finite float."
   @type extended :: number() | :nan | :infinity | :neg_infinity
@@ -25,6 +40,7 @@ defmodule Analytics.State do
           version: pos_integer(),
           dtype: Analytics.Series.dtype(),
           reducers: [Analytics.reducer()],
+          rows: non_neg_integer(),
           count: non_neg_integer(),
           sum: extended(),
           m2: extended(),
@@ -32,7 +48,9 @@ defmodule Analytics.State do
           max: extended() | nil,
           argmin: non_neg_integer() | nil,
           argmax: non_neg_integer() | nil,
-          product: extended()
+          product: extended(),
+          hll: binary() | nil,
+          dd: binary() | nil
         }
 
   @doc false
@@ -40,14 +58,15 @@ defmodule Analytics.State do
 
   @doc false
   # Consecutive pieces, in order: positions of the later piece shift by the
-  # count of the earlier one.
+  # input rows of the earlier one (more than its count under a where:).
   def merge_pair(%__MODULE__{} = a, %__MODULE__{} = b) do
-    {min, argmin} = pick(a.min, a.argmin, b.min, shift(b.argmin, a.count), &below?/2)
-    {max, argmax} = pick(a.max, a.argmax, b.max, shift(b.argmax, a.count), &above?/2)
+    {min, argmin} = pick(a.min, a.argmin, b.min, shift(b.argmin, a.rows), &below?/2)
+    {max, argmax} = pick(a.max, a.argmax, b.max, shift(b.argmax, a.rows), &above?/2)
 
     %__MODULE__{
       a
       | dtype: if(a.count == 0, do: b.dtype, else: a.dtype),
+        rows: a.rows + b.rows,
         count: a.count + b.count,
         sum: add(a.sum, b.sum),
         m2: merge_m2(a, b),
@@ -55,15 +74,27 @@ defmodule Analytics.State do
         max: max,
         argmin: argmin,
         argmax: argmax,
-        product: mul(a.product, b.product)
+        product: mul(a.product, b.product),
+        hll: merge_sketch(a.hll, b.hll),
+        dd: merge_sketch(a.dd, b.dd)
     }
   end
+
+  defp merge_sketch(nil, nil), do: nil
+  defp merge_sketch(a, b), do: Analytics.Native.sketch_merge(a, b)
 
   @doc false
   def finalize_one(%__MODULE__{count: 0} = s, reducer) when reducer in [:sum, :product],
     do: Map.fetch!(s, reducer)
 
   def finalize_one(%__MODULE__{count: n}, :count), do: n
+
+  def finalize_one(%__MODULE__{hll: hll}, :approx_n_distinct),
+    do: Analytics.Native.sketch_estimate(hll, :approx_n_distinct)
+
+  def finalize_one(%__MODULE__{dd: dd}, {:approx_quantile, _} = q),
+    do: Analytics.Native.sketch_estimate(dd, q)
+
   def finalize_one(%__MODULE__{count: 0}, _reducer), do: nil
 
   def finalize_one(%__MODULE__{} = s, reducer)

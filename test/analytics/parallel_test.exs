@@ -1,0 +1,69 @@
+defmodule Analytics.ParallelTest do
+  use ExUnit.Case, async: true
+  require Analytics
+  import Analytics.Approx
+  alias Analytics.Series
+
+  @reducers [:sum, :count, :min, :max, :mean, :variance, :argmin, :argmax, :approx_n_distinct]
+
+  defp random_series(n, seed) do
+    :rand.seed(:exsss, {seed, 1, 2})
+    Series.from_list(for(_ <- 1..n, do: :rand.uniform() * 100.0))
+  end
+
+  test "split reductions equal the serial answer, with global positions" do
+    series = random_series(2_100_000, 1)
+    serial = Analytics.reduce(series, @reducers, parallel: false)
+    split = Analytics.reduce(series, @reducers, parallel: true)
+    auto = Analytics.reduce(series, @reducers)
+
+    for reducer <- @reducers do
+      assert_close(split[reducer], serial[reducer], reducer, 1.0e-9)
+      assert_close(auto[reducer], serial[reducer], reducer, 1.0e-9)
+    end
+  end
+
+  test "map: and where: split too, positions counted in input rows" do
+    series = random_series(300_000, 2)
+    opts = [map: Analytics.expr(x * 2), where: Analytics.expr(x > 50)]
+    serial = Analytics.reduce(series, [:count, :sum, :argmax, :argmin], [parallel: false] ++ opts)
+    split = Analytics.reduce(series, [:count, :sum, :argmax, :argmin], [parallel: true] ++ opts)
+    assert split.count == serial.count
+    assert split.argmax == serial.argmax
+    assert split.argmin == serial.argmin
+    assert_close(split.sum, serial.sum, :sum)
+  end
+
+  test "a map of series splits column-wise" do
+    x = random_series(100_000, 3)
+    y = random_series(100_000, 4)
+    opts = [map: Analytics.expr(x - y), where: Analytics.expr(y < 30)]
+    serial = Analytics.reduce(%{x: x, y: y}, :mean, opts)
+    assert_close(Analytics.reduce(%{x: x, y: y}, :mean, [parallel: true] ++ opts), serial, :mean)
+  end
+
+  test "errors in a slice reach the caller as the serial call would raise them" do
+    big = Series.from_list(List.duplicate(9_223_372_036_854_775_807, 10), :i64)
+
+    assert_raise ArgumentError, ~r/overflows 128 bits/, fn ->
+      Analytics.reduce(big, :product, parallel: true)
+    end
+  end
+
+  test "parallel: true refuses what it cannot split; bad values are named" do
+    assert_raise ArgumentError, ~r/:median cannot be merged exactly/, fn ->
+      Analytics.reduce(random_series(10, 5), :median, parallel: true)
+    end
+
+    assert_raise ArgumentError, ~r/parallel: true needs a Series/, fn ->
+      Analytics.reduce([1.0, 2.0], :sum, parallel: true)
+    end
+
+    assert_raise ArgumentError, ~r/parallel: must be :auto, true or false, got: :yes/, fn ->
+      Analytics.reduce(random_series(10, 5), :sum, parallel: :yes)
+    end
+
+    # :auto quietly stays serial for reducers that cannot merge.
+    assert is_float(Analytics.reduce(random_series(2_000_000, 6), :median))
+  end
+end
