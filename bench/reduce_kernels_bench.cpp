@@ -24,35 +24,17 @@
 #include "../c_src/kernels/dispatch.hpp"
 #include "../c_src/kernels/reduce.hpp"
 #include "../c_src/series/aligned_allocator.hpp"
+#include "timing.hpp"
 
 namespace {
 
 using analytics::kernels::active_simd;
-using Clock = std::chrono::steady_clock;
+using analytics::bench::median_seconds;
 template <typename T>
 using Column = std::vector<T, analytics::series::AlignedAllocator<T>>;
 
 volatile double sink_double;
 volatile std::int64_t sink_int;
-
-// Median seconds per call, each sample repeating the call for >= 20 ms.
-double median_seconds(const std::function<void()>& call) {
-    std::size_t reps = 1;
-    for (;;) {
-        const auto start = Clock::now();
-        for (std::size_t i = 0; i < reps; ++i) call();
-        if (std::chrono::duration<double>(Clock::now() - start).count() > 0.02) break;
-        reps *= 2;
-    }
-    std::vector<double> samples;
-    for (int s = 0; s < 7; ++s) {
-        const auto start = Clock::now();
-        for (std::size_t i = 0; i < reps; ++i) call();
-        samples.push_back(std::chrono::duration<double>(Clock::now() - start).count() / static_cast<double>(reps));
-    }
-    std::nth_element(samples.begin(), samples.begin() + 3, samples.end());
-    return samples[3];
-}
 
 double scalar_sum(const double* p, std::size_t n) {
     double s = 0;

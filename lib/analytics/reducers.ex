@@ -87,13 +87,19 @@ defmodule Analytics.Reducers do
     spread? = Enum.any?(specs, &match?({kind, _} when kind in @with_ddof, &1))
 
     [:count, :sum] ++
-      if(wanted.(:min) or wanted.(:argmin), do: [:min, :argmin], else: []) ++
-      if(wanted.(:max) or wanted.(:argmax), do: [:max, :argmax], else: []) ++
+      extreme(:min, wanted.(:min), wanted.(:argmin)) ++
+      extreme(:max, wanted.(:max), wanted.(:argmax)) ++
       if(spread?, do: [{:variance, 0}], else: []) ++
       if(wanted.(:product), do: [:product], else: []) ++
       if(wanted.(:approx_n_distinct), do: [:hll_state], else: []) ++
       if(Enum.any?(specs, &match?({:approx_quantile, _}, &1)), do: [:dd_state], else: [])
   end
+
+  # A position costs an extra pass, so it is only asked for when wanted; the
+  # extreme itself is needed to merge positions.
+  defp extreme(_field, false, false), do: []
+  defp extreme(field, _value?, false), do: [field]
+  defp extreme(field, _value?, true), do: [field, :"arg#{field}"]
 
   @doc false
   # What State.finalize_one/2 takes for a reducer as the user wrote it.
