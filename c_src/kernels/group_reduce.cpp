@@ -25,21 +25,22 @@ T load(const T* data, std::size_t i) {
 }
 
 // Maps each distinct key to a dense group number, in order of first sight.
+// A slot holds its key beside the group, so a probe is one cache line.
 class GroupTable {
 public:
-    GroupTable() : slots_(1024, kEmpty) {}
+    GroupTable() : slots_(1024) {}
 
-    std::uint32_t group_of(std::int64_t key) {
-        if ((keys_.size() + 1) * 2 > slots_.size()) grow();
+    struct Found {
+        std::uint32_t group;
+        bool inserted;
+    };
+
+    Found group_of(std::int64_t key) {
         const std::size_t mask = slots_.size() - 1;
         for (std::size_t i = mix64(static_cast<std::uint64_t>(key)) & mask;; i = (i + 1) & mask) {
-            if (slots_[i] == kEmpty) {
-                if (keys_.size() >= kEmpty) throw std::invalid_argument("more than 2^32 - 1 groups");
-                slots_[i] = static_cast<std::uint32_t>(keys_.size());
-                keys_.push_back(key);
-                return slots_[i];
-            }
-            if (keys_[slots_[i]] == key) return slots_[i];
+            Slot& slot = slots_[i];
+            if (slot.group == kEmpty) return insert(slot, key);
+            if (slot.key == key) return {slot.group, false};
         }
     }
 
@@ -48,19 +49,33 @@ public:
 private:
     static constexpr std::uint32_t kEmpty = std::numeric_limits<std::uint32_t>::max();
 
+    struct Slot {
+        std::int64_t key = 0;
+        std::uint32_t group = kEmpty;
+    };
+
+    [[gnu::noinline]] Found insert(Slot& slot, std::int64_t key) {
+        if (keys_.size() >= kEmpty - 1) throw std::invalid_argument("more than 2^32 - 2 groups");
+        const auto group = static_cast<std::uint32_t>(keys_.size());
+        slot = {key, group};
+        keys_.push_back(key);
+        if (keys_.size() * 2 > slots_.size()) grow();
+        return {group, true};
+    }
+
     void grow() {
-        std::vector<std::uint32_t> bigger(slots_.size() * 2, kEmpty);
+        std::vector<Slot> bigger(slots_.size() * 2);
         const std::size_t mask = bigger.size() - 1;
-        for (std::uint32_t group : slots_) {
-            if (group == kEmpty) continue;
-            std::size_t i = mix64(static_cast<std::uint64_t>(keys_[group])) & mask;
-            while (bigger[i] != kEmpty) i = (i + 1) & mask;
-            bigger[i] = group;
+        for (const Slot& slot : slots_) {
+            if (slot.group == kEmpty) continue;
+            std::size_t i = mix64(static_cast<std::uint64_t>(slot.key)) & mask;
+            while (bigger[i].group != kEmpty) i = (i + 1) & mask;
+            bigger[i] = slot;
         }
         slots_.swap(bigger);
     }
 
-    std::vector<std::uint32_t> slots_;
+    std::vector<Slot> slots_;
     std::vector<std::int64_t> keys_;
 };
 
@@ -152,9 +167,8 @@ public:
         for (std::size_t row = 0; row < keys_.size(); ++row) {
             const std::int64_t key = load(keys_.data(), row);
             const T x = load(values_.data(), row);
-            const std::size_t before = table_.keys().size();
-            const std::uint32_t g = table_.group_of(key);
-            if (g == before) {
+            const auto [g, inserted] = table_.group_of(key);
+            if (inserted) {
                 acc_.add_group(row, x);
             } else {
                 acc_.add(g, row, x, needs_);
