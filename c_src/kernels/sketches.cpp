@@ -1,6 +1,7 @@
 #include "sketches.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -40,6 +41,7 @@ public:
         }
         for (std::size_t i = 0; i < sizeof(T); ++i) bytes_.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
     }
+    void put_bytes(std::span<const std::uint8_t> bytes) { bytes_.append(bytes.begin(), bytes.end()); }
     std::string take() { return std::move(bytes_); }
 
 private:
@@ -112,12 +114,19 @@ void HyperLogLog::merge(const HyperLogLog& other) {
 }
 
 std::int64_t HyperLogLog::estimate() const {
+    // 2^-r by table: the estimate runs on every reduce, often on a normal
+    // scheduler, and ldexp per register would dominate small inputs.
+    static const auto kInversePowers = [] {
+        std::array<double, 65> table{};
+        for (std::size_t r = 0; r < table.size(); ++r) table[r] = std::ldexp(1.0, -static_cast<int>(r));
+        return table;
+    }();
     const double m = static_cast<double>(registers_.size());
     double harmonic = 0.0;
     std::size_t zeros = 0;
     for (std::uint8_t r : registers_) {
-        harmonic += std::ldexp(1.0, -static_cast<int>(r));
-        if (r == 0) ++zeros;
+        harmonic += kInversePowers[r];
+        zeros += r == 0 ? 1 : 0;
     }
     const double alpha = 0.7213 / (1.0 + 1.079 / m);
     const double raw = alpha * m * m / harmonic;
@@ -129,7 +138,7 @@ std::int64_t HyperLogLog::estimate() const {
 std::string HyperLogLog::encode() const {
     Writer out(kHllMagic);
     out.put<std::uint8_t>(kPrecision);
-    for (std::uint8_t r : registers_) out.put(r);
+    out.put_bytes(registers_);
     return out.take();
 }
 

@@ -26,8 +26,8 @@ inline constexpr double list_decode = 16.0;      // one list cell to a native nu
 inline constexpr double list_encode = 14.0;      // one native number to a list cell
 inline constexpr double copy = 8.0;              // one 8-byte value into fresh memory
 inline constexpr double expression_node = 2.0;   // one expression operator on one row
-inline constexpr double grouping = 15.0;         // one row into a hash-aggregated group
-inline constexpr double sketching = 15.0;        // one value into a HyperLogLog or DDSketch
+inline constexpr double grouping = 60.0;         // one row into a group, with table and sort overheads
+inline constexpr double sketching = 30.0;        // one value into a HyperLogLog or DDSketch
 }  // namespace cost
 
 // How many elements fit the budget at `ns_per_element`.
