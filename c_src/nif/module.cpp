@@ -33,6 +33,7 @@ ErlNifFunc functions[] = {
     {"redis_connect", 8, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"redis_request", 6, redis_request, 0},
     {"redis_stop", 1, redis_stop, 0},
+    {"redis_own", 1, redis_own, 0},
     {"redis_pending", 1, redis_pending, 0},
 };
 

@@ -31,6 +31,12 @@ ErlNifResourceType* engine_type = nullptr;
 
 void destroy_engine(ErlNifEnv*, void* object) { static_cast<EngineResource*>(object)->~EngineResource(); }
 
+// The connection process owns its engine: however it dies, even by :kill,
+// the engine stops, its socket closes and its pending callers get :closed.
+void engine_owner_down(ErlNifEnv*, void* object, ErlNifPid*, ErlNifMonitor*) {
+    if (auto& engine = static_cast<EngineResource*>(object)->engine) engine->stop();
+}
+
 // One per request: what the calling process is monitored through. The
 // NifCaller holds a reference, so demonitoring never touches a freed object;
 // its down callback marks the request abandoned and wakes the engine.
@@ -180,12 +186,16 @@ ERL_NIF_TERM connect_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     return enif_make_tuple2(env, atoms::ok, term);
 }
 
-const std::shared_ptr<redis::Engine>& get_engine(ErlNifEnv* env, ERL_NIF_TERM term) {
+EngineResource& get_engine_resource(ErlNifEnv* env, ERL_NIF_TERM term) {
     EngineResource* resource;
     if (!enif_get_resource(env, term, engine_type, reinterpret_cast<void**>(&resource)) || !resource->engine) {
         throw std::invalid_argument("expected an Analytics.Redis engine, got: " + describe(env, term));
     }
-    return resource->engine;
+    return *resource;
+}
+
+const std::shared_ptr<redis::Engine>& get_engine(ErlNifEnv* env, ERL_NIF_TERM term) {
+    return get_engine_resource(env, term).engine;
 }
 
 std::string format_one(ErlNifEnv* env, ERL_NIF_TERM command) {
@@ -279,6 +289,16 @@ ERL_NIF_TERM stop_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     return atoms::ok;
 }
 
+ERL_NIF_TERM own_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    EngineResource& resource = get_engine_resource(env, argv[0]);
+    ErlNifPid self;
+    enif_self(env, &self);
+    if (enif_monitor_process(env, &resource, &self, nullptr) != 0) {
+        throw std::runtime_error("analytics: cannot monitor the connection process");
+    }
+    return atoms::ok;
+}
+
 ERL_NIF_TERM pending_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     return enif_make_uint64(env, get_engine(env, argv[0])->pending());
 }
@@ -286,8 +306,10 @@ ERL_NIF_TERM pending_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
 }  // namespace
 
 bool open_engine_resource(ErlNifEnv* env) {
-    engine_type = enif_open_resource_type(env, nullptr, "analytics_redis_engine", destroy_engine, ERL_NIF_RT_CREATE,
-                                          nullptr);
+    ErlNifResourceTypeInit engine_init{};
+    engine_init.dtor = destroy_engine;
+    engine_init.down = engine_owner_down;
+    engine_type = enif_open_resource_type_x(env, "analytics_redis_engine", &engine_init, ERL_NIF_RT_CREATE, nullptr);
     ErlNifResourceTypeInit watch_init{};
     watch_init.dtor = destroy_watch;
     watch_init.down = watched_process_down;
@@ -305,6 +327,10 @@ ERL_NIF_TERM redis_request(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) 
 
 ERL_NIF_TERM redis_stop(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     return guarded<stop_body>(env, argc, argv);
+}
+
+ERL_NIF_TERM redis_own(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return guarded<own_body>(env, argc, argv);
 }
 
 ERL_NIF_TERM redis_pending(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {

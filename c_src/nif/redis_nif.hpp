@@ -24,6 +24,10 @@ ERL_NIF_TERM redis_request(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 // redis_stop(engine) -> :ok. Pending callers get :closed.
 ERL_NIF_TERM redis_stop(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
+// redis_own(engine) -> :ok. The calling process becomes the engine's owner:
+// when it dies, however, the engine stops.
+ERL_NIF_TERM redis_own(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
 // redis_pending(engine) -> how many requests still wait for an answer.
 ERL_NIF_TERM redis_pending(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 

@@ -115,6 +115,9 @@ void Engine::run() {
         serve_connection();
         running = reconnect_with_backoff(true);
     }
+    // Close now: whoever still holds the engine (a stale registration of a
+    // killed connection process) must not keep a socket open on the server.
+    socket_ = Fd();
     take_inbox();
     fail_in_flight(FailureKind::closed);
 }
@@ -296,12 +299,13 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
     }
     socket_ = Fd();  // closing it also drops it from the epoll set
     reader_.reset(redisReaderCreateWithFunctions(reply_functions()));
-    write_buffer_.clear();
-    write_offset_ = 0;
     // Requests accepted after the connection was lost and before submit saw
-    // it; from here on submit refuses them itself.
+    // it; from here on submit refuses them itself. Their bytes go too: sent
+    // on the next connection, their replies would arrive for nobody.
     take_inbox();
     fail_in_flight(FailureKind::closed);
+    write_buffer_.clear();
+    write_offset_ = 0;
 
     std::mt19937 rng(std::random_device{}());
     auto backoff = kFirstBackoff;

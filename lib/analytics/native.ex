@@ -31,6 +31,7 @@ defmodule Analytics.Native do
 
   def redis_request(_engine, _ref, _commands, _slots, _shape, _timeout), do: not_loaded()
   def redis_stop(_engine), do: not_loaded()
+  def redis_own(_engine), do: not_loaded()
   def redis_pending(_engine), do: not_loaded()
 
   defp not_loaded, do: :erlang.nif_error(:nif_not_loaded)

@@ -33,9 +33,9 @@ defmodule Analytics.Redis do
   while they wait: give them a connection of their own.
 
   Callers find the engine through `:persistent_term`, so a call never
-  messages the connection process. Stop connections with `stop/1` or their
-  supervisor: a connection process killed outright (`:kill`) leaves its
-  engine registered and running.
+  messages the connection process. The process owns its engine through a
+  native monitor: however it dies, even killed outright with `:kill`, the
+  engine stops, its socket closes and pending callers get `:closed`.
   """
   use GenServer
 
@@ -305,8 +305,18 @@ defmodule Analytics.Redis do
   @impl true
   def init(engine) do
     Process.flag(:trap_exit, true)
+    :ok = Native.redis_own(engine)
+    forget_dead_connections()
     :persistent_term.put({__MODULE__, self()}, engine)
     {:ok, %{engine: engine}}
+  end
+
+  # A connection killed outright cannot erase its own entry (its engine has
+  # stopped through the owner monitor); the next connection to start does.
+  defp forget_dead_connections do
+    for {{__MODULE__, pid} = key, _engine} <- :persistent_term.get(),
+        is_pid(pid) and not Process.alive?(pid),
+        do: :persistent_term.erase(key)
   end
 
   @impl true

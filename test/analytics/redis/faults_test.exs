@@ -81,7 +81,8 @@ defmodule Analytics.Redis.FaultsTest do
     RedisServer.resume(server)
     # Their replies still arrive, are read and dropped; the stream stays in sync.
     assert Redis.command(conn, ["PING"]) == {:ok, "PONG"}
-    assert pending(conn) == 0
+    # The IO thread counts a request done just after sending its reply.
+    assert wait_until(fn -> pending(conn) == 0 end)
   end
 
   test "stop answers pending callers with :closed", %{conn: conn, server: server} do
@@ -91,6 +92,43 @@ defmodule Analytics.Redis.FaultsTest do
     Redis.stop(conn)
     assert Task.await(pending, 5_000) == {:error, %ConnectionError{reason: :closed}}
     RedisServer.resume(server)
+  end
+
+  test "a connection process killed outright still stops its engine", %{
+    conn: observer,
+    server: server
+  } do
+    {:ok, doomed} = Redis.start_link(url: RedisServer.url(server))
+    Process.unlink(doomed)
+    {:ok, "OK"} = Redis.command(doomed, ["CLIENT", "SETNAME", "doomed"])
+
+    pending =
+      Task.async(fn -> Redis.command(doomed, ["BLPOP", "never", "0"], timeout: 10_000) end)
+
+    Process.sleep(100)
+
+    Process.exit(doomed, :kill)
+
+    assert Task.await(pending, 5_000) == {:error, %ConnectionError{reason: :closed}}
+    assert Redis.command(doomed, ["PING"]) == {:error, %ConnectionError{reason: :closed}}
+    assert wait_until(fn -> not (client_list(observer) =~ "name=doomed") end)
+
+    {:ok, next} = Redis.start_link(url: RedisServer.url(server))
+    assert :persistent_term.get({Redis, doomed}, :erased) == :erased
+    Redis.stop(next)
+  end
+
+  defp client_list(conn) do
+    {:ok, list} = Redis.command(conn, ["CLIENT", "LIST"])
+    list
+  end
+
+  defp wait_until(check, tries \\ 100) do
+    cond do
+      check.() -> true
+      tries == 0 -> false
+      true -> Process.sleep(20) && wait_until(check, tries - 1)
+    end
   end
 
   test "a reply over max_reply_bytes is refused and the connection recovers", %{server: server} do
