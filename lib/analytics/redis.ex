@@ -244,9 +244,14 @@ defmodule Analytics.Redis do
   defp engine!(conn) do
     pid = GenServer.whereis(conn)
 
-    case pid && :persistent_term.get({__MODULE__, pid}, nil) do
-      nil -> raise ArgumentError, "no Analytics.Redis connection running as #{inspect(conn)}"
-      engine -> engine
+    # A killed connection's entry may outlive it (until the next connection
+    # starts): a dead process is not running, whatever the table says.
+    case pid && Process.alive?(pid) && :persistent_term.get({__MODULE__, pid}, nil) do
+      falsy when falsy in [nil, false] ->
+        raise ArgumentError, "no Analytics.Redis connection running as #{inspect(conn)}"
+
+      engine ->
+        engine
     end
   end
 

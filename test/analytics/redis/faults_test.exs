@@ -91,6 +91,11 @@ defmodule Analytics.Redis.FaultsTest do
     Process.sleep(100)
     Redis.stop(conn)
     assert Task.await(pending, 5_000) == {:error, %ConnectionError{reason: :closed}}
+
+    assert_raise ArgumentError, ~r/no Analytics.Redis connection running/, fn ->
+      Redis.command(conn, ["PING"])
+    end
+
     RedisServer.resume(server)
   end
 
@@ -110,6 +115,11 @@ defmodule Analytics.Redis.FaultsTest do
     Process.exit(doomed, :kill)
 
     assert Task.await(pending, 5_000) == {:error, %ConnectionError{reason: :closed}}
+
+    assert_raise ArgumentError, ~r/no Analytics.Redis connection running/, fn ->
+      Redis.command(doomed, ["PING"])
+    end
+
     assert wait_until(fn -> not (client_list(observer) =~ "name=doomed") end)
 
     {:ok, next} = Redis.start_link(url: RedisServer.url(server))
