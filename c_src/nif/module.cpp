@@ -22,6 +22,7 @@ ErlNifFunc functions[] = {
     {"series_to_binary", 1, series_to_binary, 0},
     {"series_slice", 3, series_slice, 0},
     {"series_concat", 1, series_concat, 0},
+    {"series_cast", 2, series_cast, 0},
     {"reduce", 2, reduce, 0},
     {"fused_reduce", 4, fused_reduce, 0},
     {"map", 2, map, 0},

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "../kernels/cast.hpp"
 #include "atoms.hpp"
 #include "schedule.hpp"
 #include "series_resource.hpp"
@@ -110,6 +111,25 @@ ERL_NIF_TERM concat(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     return make_series(env, series::Series::concat(pieces));
 }
 
+double cast_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    return static_cast<double>(get_series(env, argv[0]).size()) * cost::copy;
+}
+
+ERL_NIF_TERM cast(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const series::Series& s = get_series(env, argv[0]);
+    const series::Dtype target = decode_dtype(env, argv[1]);
+    if (target == s.dtype()) return argv[0];
+    const kernels::ColumnView view = s.view();
+    if (target == series::Dtype::i64) {
+        series::AlignedVector<std::int64_t> out(s.size());
+        kernels::cast_to_i64(std::get<std::span<const double>>(view), out);
+        return make_series(env, series::Series(std::move(out)));
+    }
+    series::AlignedVector<double> out(s.size());
+    kernels::cast_to_f64(std::get<std::span<const std::int64_t>>(view), out);
+    return make_series(env, series::Series(std::move(out)));
+}
+
 }  // namespace
 
 ERL_NIF_TERM series_from_list(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
@@ -134,6 +154,10 @@ ERL_NIF_TERM series_slice(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
 
 ERL_NIF_TERM series_concat(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     return scheduled<concat, concat_cost>(env, argc, argv);
+}
+
+ERL_NIF_TERM series_cast(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return scheduled<cast, cast_cost>(env, argc, argv);
 }
 
 }  // namespace analytics::nif

@@ -11,5 +11,6 @@ ERL_NIF_TERM series_to_list(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[])
 ERL_NIF_TERM series_to_binary(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM series_slice(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 ERL_NIF_TERM series_concat(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+ERL_NIF_TERM series_cast(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
 }  // namespace analytics::nif

@@ -17,6 +17,7 @@ defmodule Analytics.Native do
   def series_to_binary(_series), do: not_loaded()
   def series_slice(_series, _offset, _length), do: not_loaded()
   def series_concat(_list), do: not_loaded()
+  def series_cast(_series, _dtype), do: not_loaded()
   def reduce(_input, _reducers), do: not_loaded()
   def fused_reduce(_columns, _map, _where, _reducers), do: not_loaded()
   def map(_columns, _expression), do: not_loaded()

@@ -148,6 +148,59 @@ defmodule Analytics.Series do
   @spec concat([t()]) :: t()
   def concat(series_list), do: Native.series_concat(series_list)
 
+  @doc """
+  The element at `index` (zero-based), as `to_list/1` would give it.
+
+  O(1). Raises `ArgumentError` when `index` is not within the series.
+
+  ## Examples
+
+      iex> s = Analytics.Series.from_list([1.5, :nan, 3.0])
+      iex> Analytics.Series.at(s, 0)
+      1.5
+      iex> Analytics.Series.at(s, 1)
+      :nan
+      iex> Analytics.Series.at(s, 3)
+      ** (ArgumentError) index 3 is out of range for a series of 3 elements
+  """
+  @spec at(t(), non_neg_integer()) :: value()
+  def at(%__MODULE__{size: size} = series, index)
+      when is_integer(index) and index >= 0 and index < size do
+    [value] = series |> slice(index, 1) |> to_list()
+    value
+  end
+
+  def at(%__MODULE__{size: size}, index) when is_integer(index) and index >= 0 do
+    raise ArgumentError, "index #{index} is out of range for a series of #{size} elements"
+  end
+
+  def at(%__MODULE__{}, index) do
+    raise ArgumentError, "expected a non-negative integer index, got: #{inspect(index)}"
+  end
+
+  def at(other, _index), do: not_a_series!(other)
+
+  @doc """
+  The series converted to `dtype`, as a new series (the same series when it
+  already has that dtype).
+
+  `:f64` to `:i64` truncates toward zero, like `trunc/1`, and raises
+  `ArgumentError` naming the first element that has no 64-bit integer value
+  (NaN, an infinity, or beyond ±2^63). `:i64` to `:f64` is exact up to 2^53
+  and rounds to the nearest float beyond. Runs on a dirty CPU scheduler when
+  the series is large.
+
+  ## Examples
+
+      iex> s = Analytics.Series.from_list([2.9, -2.9, 1.0e15])
+      iex> Analytics.Series.cast(s, :i64) |> Analytics.Series.to_list()
+      [2, -2, 1000000000000000]
+      iex> Analytics.Series.from_list([1.0, :nan]) |> Analytics.Series.cast(:i64)
+      ** (ArgumentError) cannot cast NaN at index 1 to :i64 (it has no 64-bit integer value)
+  """
+  @spec cast(t(), dtype()) :: t()
+  def cast(series, dtype), do: Native.series_cast(series, dtype)
+
   defp not_a_series!(other) do
     raise ArgumentError, "expected an %Analytics.Series{}, got: #{inspect(other)}"
   end

@@ -77,6 +77,72 @@ defmodule Analytics.SeriesTest do
     assert Series.concat(many) |> Series.to_list() == Enum.to_list(1..1000)
   end
 
+  test "at reads any element, including from a misaligned slice, and checks the index" do
+    values = [1.0, :nan, :infinity, -0.5, 7.0]
+    s = Series.from_list(values)
+    assert Enum.map(0..4, &Series.at(s, &1)) == values
+    assert Series.at(Series.slice(s, 3, 2), 1) == 7.0
+
+    assert Series.at(Series.from_list([-9_223_372_036_854_775_808], :i64), 0) ==
+             -9_223_372_036_854_775_808
+
+    assert_raise ArgumentError, ~r/index 5 is out of range for a series of 5 elements/, fn ->
+      Series.at(s, 5)
+    end
+
+    assert_raise ArgumentError, ~r/index 0 is out of range for a series of 0 elements/, fn ->
+      Series.at(Series.from_list([]), 0)
+    end
+
+    assert_raise ArgumentError, ~r/non-negative integer index, got: -1/, fn ->
+      Series.at(s, -1)
+    end
+
+    assert_raise ArgumentError, ~r/non-negative integer index, got: 1.0/, fn ->
+      Series.at(s, 1.0)
+    end
+
+    assert_raise ArgumentError, ~r/expected an %Analytics.Series{}/, fn -> Series.at([1.0], 0) end
+  end
+
+  test "cast truncates f64 toward zero like trunc/1, on random and edge-case data" do
+    :rand.seed(:exsss, {7, 7, 7})
+    floats = for _ <- 1..5_000, do: (:rand.uniform() - 0.5) * :math.pow(10, :rand.uniform(18))
+    edges = [0.0, -0.0, 0.999, -0.999, 9_223_372_036_854_774_784.0, -9_223_372_036_854_775_808.0]
+    s = Series.from_list(floats ++ edges)
+    assert s |> Series.cast(:i64) |> Series.to_list() == Enum.map(floats ++ edges, &trunc/1)
+    # A misaligned slice of a large series (the dirty-scheduler path).
+    big = Series.from_list(for i <- 0..2_000_000, do: i + 0.5)
+    slice = Series.slice(big, 3, 1_000_000)
+    assert slice |> Series.cast(:i64) |> Series.at(999_999) == 1_000_002
+    ints = Series.from_list([0, -7, 9_007_199_254_740_993], :i64)
+    assert ints |> Series.cast(:f64) |> Series.to_list() == [0.0, -7.0, 9_007_199_254_740_992.0]
+    assert Series.cast(ints, :i64) == ints
+    assert Series.from_list([]) |> Series.cast(:i64) |> Series.size() == 0
+  end
+
+  test "cast refuses values with no i64 and bad arguments, naming them" do
+    for {bad, shown} <- [nan: "NaN", infinity: "infinity", neg_infinity: "-infinity"] do
+      assert_raise ArgumentError,
+                   "cannot cast #{shown} at index 2 to :i64 (it has no 64-bit integer value)",
+                   fn ->
+                     Series.from_list([1.0, 2.0, bad]) |> Series.cast(:i64)
+                   end
+    end
+
+    assert_raise ArgumentError, ~r/cannot cast 9223372036854775808.0+ at index 0/, fn ->
+      Series.from_list([9_223_372_036_854_775_808.0]) |> Series.cast(:i64)
+    end
+
+    assert_raise ArgumentError, "dtype must be :f64 or :i64, got: :u8", fn ->
+      Series.from_list([1.0]) |> Series.cast(:u8)
+    end
+
+    assert_raise ArgumentError, ~r/expected an %Analytics.Series{}/, fn ->
+      Series.cast([1.0], :i64)
+    end
+  end
+
   test "inspect shows dtype, size and the first values" do
     assert inspect(Series.from_list([1, 2, 3], :i64)) == "#Analytics.Series<i64[3] [1, 2, 3]>"
     assert inspect(Series.from_list([:nan])) == "#Analytics.Series<f64[1] [:nan]>"
