@@ -81,70 +81,152 @@ defmodule Analytics.Expr do
   @logical [:and, :or, :not]
   @non_finite [:nan, :infinity, :neg_infinity]
 
+  # Longer source text is refused by parse/1 before the parser sees it.
+  @max_source_bytes 4096
+
   @doc false
   # The body of Analytics.expr/1: quoted code that builds the struct.
   @spec build(Macro.t(), Macro.Env.t()) :: Macro.t()
   def build(code, caller) do
-    tree = translate(code, caller)
-    check_kinds!(tree, code, caller)
-    variables = tree |> collect_variables([]) |> Enum.uniq() |> Enum.sort()
+    case checked_tree(code, :compile) do
+      {:ok, tree, variables} ->
+        quote do: %Analytics.Expr{
+                tree: unquote(Macro.escape(tree, unquote: true)),
+                variables: unquote(variables)
+              }
 
-    quote do: %Analytics.Expr{
-            tree: unquote(Macro.escape(tree, unquote: true)),
-            variables: unquote(variables)
-          }
+      {:error, message} ->
+        raise CompileError, file: caller.file, line: caller.line, description: message
+    end
   end
 
-  defp translate({name, _, context}, _caller) when is_atom(name) and is_atom(context),
+  @doc """
+  Builds an expression at run time from Elixir source text, for expressions
+  that arrive as data (a query in a web request, a config file).
+
+  The text follows the rules of `Analytics.expr/1`, except that it cannot pin
+  values (`^x`): write numbers in place. Nothing is evaluated and no atom is
+  created: a variable must name a column the caller will bind, and an
+  unknown name is refused. Text over #{@max_source_bytes} bytes is refused too.
+
+  ## Examples
+
+      iex> {:ok, e} = Analytics.Expr.parse("value * 2 + 1")
+      iex> Analytics.map(%{value: [1.0, 2.0]}, e) |> Analytics.Series.to_list()
+      [3.0, 5.0]
+      iex> Analytics.Expr.parse("value > 0.5 and not is_nan(value)") |> elem(0)
+      :ok
+      iex> Analytics.Expr.parse("File.rm(value)")
+      {:error, "Analytics.expr does not support File.rm(value); it takes variables, numbers, + - * / ** abs sqrt log exp pow min max floor ceil, < <= > >= == != is_nan is_infinite is_finite, and/or/not"}
+      iex> Analytics.Expr.parse("value +")
+      {:error, "syntax error before: end of the expression (column 7)"}
+  """
+  @spec parse(String.t()) :: {:ok, t()} | {:error, String.t()}
+  def parse(source) when is_binary(source) and byte_size(source) > @max_source_bytes,
+    do: {:error, "expression is longer than #{@max_source_bytes} bytes"}
+
+  def parse(source) when is_binary(source) do
+    with {:ok, code} <- quote_source(source),
+         {:ok, tree, variables} <- checked_tree(code, :runtime) do
+      {:ok, %__MODULE__{tree: tree, variables: variables}}
+    end
+  end
+
+  def parse(other), do: {:error, "expected the expression as a string, got: #{inspect(other)}"}
+
+  @doc """
+  Like `parse/1`, but raises `ArgumentError` with the reason.
+
+  ## Examples
+
+      iex> Analytics.Expr.parse!("max(a, b)").variables
+      [:a, :b]
+  """
+  @spec parse!(String.t()) :: t()
+  def parse!(source) do
+    case parse(source) do
+      {:ok, expression} -> expression
+      {:error, message} -> raise ArgumentError, message
+    end
+  end
+
+  # Names become atoms only when they already exist, so a request cannot
+  # grow the atom table; a name that is no atom yet cannot be a bound column.
+  defp quote_source(source) do
+    encoder = fn name, _meta ->
+      try do
+        {:ok, String.to_existing_atom(name)}
+      rescue
+        ArgumentError -> {:error, "unknown name #{name}"}
+      end
+    end
+
+    case Code.string_to_quoted(source, static_atoms_encoder: encoder, columns: true) do
+      {:ok, empty} when empty in [nil, {:__block__, [], []}] ->
+        {:error, "expression is empty"}
+
+      {:ok, code} ->
+        {:ok, code}
+
+      {:error, {meta, message, token}} ->
+        {:error, "#{syntax_message(message, token)} (column #{meta[:column]})"}
+    end
+  end
+
+  defp syntax_message("unknown name " <> _ = message, _token),
+    do: String.trim_trailing(message, ": ")
+
+  defp syntax_message(message, ""), do: "#{message}end of the expression"
+  defp syntax_message(message, token) when is_binary(message), do: "#{message}#{token}"
+  defp syntax_message({prefix, suffix}, token), do: "#{prefix}#{token}#{suffix}"
+
+  defp checked_tree(code, mode) do
+    tree = translate(code, mode)
+
+    case kind(tree) do
+      {:error, message} ->
+        {:error, "Analytics.expr(#{Macro.to_string(code)}): #{message}"}
+
+      _kind ->
+        {:ok, tree, tree |> collect_variables([]) |> Enum.uniq() |> Enum.sort()}
+    end
+  catch
+    {:unsupported, code} ->
+      pinned = if mode == :compile, do: "^pinned values, ", else: ""
+
+      {:error,
+       "Analytics.expr does not support #{Macro.to_string(code)}; it takes variables, numbers, " <>
+         pinned <>
+         "+ - * / ** abs sqrt log exp pow min max floor ceil, " <>
+         "< <= > >= == != is_nan is_infinite is_finite, and/or/not"}
+  end
+
+  defp translate({name, _, context}, _mode) when is_atom(name) and is_atom(context),
     do: {:variable, name}
 
-  defp translate(number, _caller) when is_number(number), do: {:constant, number}
-  defp translate(atom, _caller) when atom in @non_finite, do: {:constant, atom}
+  defp translate(number, _mode) when is_number(number), do: {:constant, number}
+  defp translate(atom, _mode) when atom in @non_finite, do: {:constant, atom}
 
-  defp translate({:^, _, [value]}, _caller) do
+  defp translate({:^, _, [value]}, :compile) do
     {:constant, {:unquote, [], [quote(do: Analytics.Expr.constant!(unquote(value)))]}}
   end
 
-  defp translate({:+, _, [operand]}, caller), do: translate(operand, caller)
+  defp translate({:+, _, [operand]}, mode), do: translate(operand, mode)
 
-  defp translate({op, _, [operand]}, caller) when is_map_key(@unary, op),
-    do: {@unary[op], translate(operand, caller)}
+  defp translate({op, _, [operand]}, mode) when is_map_key(@unary, op),
+    do: {@unary[op], translate(operand, mode)}
 
-  defp translate({op, _, [left, right]}, caller) when is_map_key(@binary, op),
-    do: {@binary[op], translate(left, caller), translate(right, caller)}
+  defp translate({op, _, [left, right]}, mode) when is_map_key(@binary, op),
+    do: {@binary[op], translate(left, mode), translate(right, mode)}
 
-  defp translate({name, _, args} = code, caller) when is_atom(name) and is_list(args) do
+  defp translate({name, _, args} = code, mode) when is_atom(name) and is_list(args) do
     case @functions[{name, length(args)}] do
-      nil -> unsupported!(code, caller)
-      op -> List.to_tuple([op | Enum.map(args, &translate(&1, caller))])
+      nil -> throw({:unsupported, code})
+      op -> List.to_tuple([op | Enum.map(args, &translate(&1, mode))])
     end
   end
 
-  defp translate(code, caller), do: unsupported!(code, caller)
-
-  defp unsupported!(code, caller) do
-    raise CompileError,
-      file: caller.file,
-      line: caller.line,
-      description:
-        "Analytics.expr does not support #{Macro.to_string(code)}; it takes variables, numbers, " <>
-          "^pinned values, + - * / ** abs sqrt log exp pow min max floor ceil, " <>
-          "< <= > >= == != is_nan is_infinite is_finite, and/or/not"
-  end
-
-  # :number or :predicate, raising where an operator gets the wrong kind.
-  defp check_kinds!(tree, code, caller) do
-    case kind(tree) do
-      {:error, message} ->
-        raise CompileError,
-          file: caller.file,
-          line: caller.line,
-          description: "Analytics.expr(#{Macro.to_string(code)}): #{message}"
-
-      _kind ->
-        :ok
-    end
-  end
+  defp translate(code, _mode), do: throw({:unsupported, code})
 
   defp kind({leaf, _}) when leaf in [:variable, :constant], do: :number
 

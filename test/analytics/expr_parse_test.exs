@@ -1,0 +1,78 @@
+defmodule Analytics.ExprParseTest do
+  use ExUnit.Case, async: true
+  require Analytics
+  alias Analytics.Expr
+
+  test "parsed text gives the same tree as the macro" do
+    pairs = [
+      {"-abs(x) + y ** 2 / sqrt(y) >= 1 or is_infinite(x)",
+       Analytics.expr(-abs(x) + y ** 2 / sqrt(y) >= 1 or is_infinite(x))},
+      {"(x > 1 && !(x < 0)) || x == :infinity",
+       Analytics.expr((x > 1 && !(x < 0)) || x == :infinity)},
+      {"floor(t / 3600) - 24 * floor(t / 86400)",
+       Analytics.expr(floor(t / 3600) - 24 * floor(t / 86400))},
+      {"max(min(x, 1.5e3), :neg_infinity) != :nan",
+       Analytics.expr(max(min(x, 1.5e3), :neg_infinity) != :nan)}
+    ]
+
+    for {source, expected} <- pairs, do: assert(Expr.parse(source) == {:ok, expected})
+  end
+
+  test "a parsed expression maps and filters like the macro's" do
+    {:ok, map} = Expr.parse("value * 8 + 1")
+    {:ok, where} = Expr.parse("value > 0.5 and not is_nan(value)")
+    values = [0.25, 1.0, :nan, 2.0, :infinity]
+    result = Analytics.reduce(%{value: values}, [:sum, :count], map: map, where: where)
+    assert result == %{sum: :infinity, count: 3}
+    assert Analytics.map(%{value: [1.0, 2.0]}, map) |> Analytics.Series.to_list() == [9.0, 17.0]
+  end
+
+  test "unknown names are refused without creating atoms" do
+    for i <- 1..200 do
+      assert {:error, "unknown name zz_never_an_atom_" <> _} =
+               Expr.parse("zz_never_an_atom_#{i} + 1")
+
+      assert {:error, _} = Expr.parse("zz_call_never_#{i}(x) and :zz_atom_never_#{i}")
+    end
+
+    for name <- ["zz_never_an_atom_1", "zz_call_never_200", "zz_atom_never_7"] do
+      assert_raise ArgumentError, fn -> String.to_existing_atom(name) end
+    end
+  end
+
+  test "what the macro refuses at compile time, parse refuses with a message" do
+    cases = [
+      {"^limit", ~r/does not support \^limit; it takes variables, numbers, \+ -/},
+      {"File.rm(x)", ~r/does not support File.rm\(x\)/},
+      {"x + \"1\"", ~r/does not support "1"/},
+      {"rem(x, 2)", ~r/does not support rem\(x, 2\)/},
+      {"x and 1", ~r/Analytics.expr\(x and 1\): and takes a comparison, got a number/},
+      {"(x > 1) + 1", ~r/add takes a number, got a comparison/},
+      {"x = 1", ~r/does not support x = 1/},
+      {"x +", ~r/^syntax error before: end of the expression \(column 3\)$/},
+      {"(x", ~r/missing terminator: \)/},
+      {" ", ~r/^expression is empty$/},
+      {"", ~r/^expression is empty$/},
+      {String.duplicate("x + ", 1100) <> "x", ~r/longer than 4096 bytes/}
+    ]
+
+    for {source, message} <- cases do
+      assert {:error, error} = Expr.parse(source)
+      assert error =~ message, "#{inspect(source)} gave #{inspect(error)}"
+    end
+
+    assert Expr.parse(:x) == {:error, "expected the expression as a string, got: :x"}
+
+    assert_raise ArgumentError, ~r/unknown name zz_no_such_column_9/, fn ->
+      Expr.parse!("zz_no_such_column_9")
+    end
+  end
+
+  test "a deep but short expression is refused by the NIF, not by a crash" do
+    {:ok, deep} = Expr.parse(String.duplicate("abs(", 200) <> "x" <> String.duplicate(")", 200))
+
+    assert_raise ArgumentError, ~r/nests deeper than 64/, fn ->
+      Analytics.map(%{x: [1.0]}, deep)
+    end
+  end
+end
