@@ -1,0 +1,3 @@
+[
+  inputs: ["{mix,.formatter,run}.exs", "{lib,test,bench}/**/*.{ex,exs}"]
+]

@@ -1,0 +1,66 @@
+defmodule AnalyticsService do
+  @moduledoc """
+  The analytics service: an `Analytics.Cache` that keeps every metric of a
+  Redis server prefetched as native columns, and an HTTP JSON API
+  (`AnalyticsService.Router`) answering summaries, time buckets, grouped
+  reductions and map/where queries over them with the analytics library.
+
+      {:ok, _} = AnalyticsService.start_link(redis: [url: "redis://127.0.0.1:6379"], port: 4000)
+
+  While Redis is down the service answers from the last good data and
+  `GET /health` says `"stale"`; it recovers by itself.
+  """
+  use Supervisor
+
+  alias AnalyticsService.{Backend, HttpServer, Metrics}
+
+  @doc """
+  Options: `:redis` (`Analytics.Redis.start_link/1` options), `:ip` and
+  `:port` to listen on (default 127.0.0.1 and a free port), `:refresh`
+  (ms between cache refreshes, default 30,000), `:backend` (`:native`, the
+  default, or `:elixir` to benchmark without the library) and `:name`
+  (default `AnalyticsService`).
+  """
+  @spec start_link(keyword()) :: Supervisor.on_start()
+  def start_link(opts) do
+    name = Keyword.get(opts, :name, __MODULE__)
+    Supervisor.start_link(__MODULE__, Keyword.put(opts, :name, name), name: name)
+  end
+
+  @doc "The port the service listens on."
+  @spec port(atom()) :: :inet.port_number()
+  def port(name \\ __MODULE__), do: HttpServer.port(http_name(name))
+
+  @doc "The service's cache, for `Analytics.Cache` calls."
+  @spec cache(atom()) :: atom()
+  def cache(name \\ __MODULE__), do: Module.concat(name, Cache)
+
+  @impl true
+  def init(opts) do
+    name = Keyword.fetch!(opts, :name)
+    context = %{cache: cache(name), backend: backend!(Keyword.get(opts, :backend, :native))}
+
+    children = [
+      {Analytics.Cache,
+       name: cache(name),
+       redis: Keyword.get(opts, :redis, []),
+       scan: Metrics.scan_patterns(),
+       interval: Keyword.get(opts, :refresh, 30_000)},
+      {HttpServer,
+       name: http_name(name),
+       ip: Keyword.get(opts, :ip, {127, 0, 0, 1}),
+       port: Keyword.get(opts, :port, 0),
+       context: context}
+    ]
+
+    Supervisor.init(children, strategy: :one_for_one)
+  end
+
+  defp http_name(name), do: Module.concat(name, HttpServer)
+
+  defp backend!(:native), do: Backend.Native
+  defp backend!(:elixir), do: Backend.Elixir
+
+  defp backend!(other),
+    do: raise(ArgumentError, "backend must be :native or :elixir, got: #{inspect(other)}")
+end

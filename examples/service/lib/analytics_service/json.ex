@@ -1,0 +1,33 @@
+defmodule AnalyticsService.JSON do
+  @moduledoc """
+  JSON through Debian's jiffy. Results hold plain numbers, and the atoms
+  `:nan`, `:infinity` and `:neg_infinity` where IEEE values come out; JSON
+  has no such numbers, so they are sent as the strings `"nan"`,
+  `"infinity"` and `"neg_infinity"`. `nil` is `null`.
+  """
+  alias AnalyticsService.BadRequest
+
+  @spec encode!(term()) :: iodata()
+  def encode!(term), do: term |> nulls() |> :jiffy.encode()
+
+  # jiffy's null is the atom :null; Elixir's nil would become "nil".
+  defp nulls(nil), do: :null
+  defp nulls(%{} = map) when not is_struct(map), do: Map.new(map, fn {k, v} -> {k, nulls(v)} end)
+  defp nulls(list) when is_list(list), do: Enum.map(list, &nulls/1)
+  defp nulls(other), do: other
+
+  @doc "A request body as a map, or `AnalyticsService.BadRequest`."
+  @spec decode_object!(binary()) :: map()
+  def decode_object!(body) do
+    case :jiffy.decode(body, [:return_maps]) do
+      %{} = object -> object
+      _other -> raise BadRequest, "the request body must be a JSON object"
+    end
+  catch
+    {:error, {position, reason}} ->
+      raise BadRequest, "malformed JSON at byte #{position}: #{reason}"
+
+    :error, _ ->
+      raise BadRequest, "malformed JSON"
+  end
+end

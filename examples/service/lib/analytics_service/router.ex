@@ -1,0 +1,187 @@
+defmodule AnalyticsService.Router do
+  @moduledoc """
+  The endpoints. Each takes the request and answers `{status, json_term}`;
+  nothing here knows about HTTP servers.
+
+      GET  /health                       cache state and age, Redis state
+      GET  /metrics                      every metric with its points and span
+      GET  /metrics/:name/summary        ?from&to&reducers=mean,p99,...
+      GET  /metrics/:name/buckets        ?from&to&width=3600&reducers=...
+      GET  /metrics/:name/groups         ?from&to&by=hour_of_day&reducers=...
+      POST /query                        {"metric", "from", "to", "map",
+                                          "where", "group_by", "reducers"}
+
+  Times are unix seconds; `from` is inclusive, `to` exclusive, both
+  optional. Bad requests get 4xx with `{"error": message}`.
+  """
+  alias Analytics.{Cache, Series}
+  alias AnalyticsService.{BadRequest, JSON, Metrics, Params}
+
+  @value Analytics.Expr.parse!("value")
+
+  @type context :: %{cache: Cache.name(), backend: module()}
+  @type request :: %{
+          method: String.t(),
+          path: [String.t()],
+          query: String.t() | nil,
+          body: binary()
+        }
+
+  @spec handle(request(), context()) :: {pos_integer(), term()}
+  def handle(request, context) do
+    request = %{request | query: decode_query(request.query)}
+    route(request.method, request.path, request, context)
+  rescue
+    error in BadRequest -> {error.status, %{error: error.message}}
+    # The library names what is wrong with an argument it cannot use.
+    error in ArgumentError -> {400, %{error: Exception.message(error)}}
+  end
+
+  defp decode_query(nil), do: %{}
+
+  defp decode_query(query) do
+    URI.decode_query(query)
+  rescue
+    ArgumentError -> raise BadRequest, "malformed query string"
+  end
+
+  defp route("GET", ["health"], _request, context), do: health(context)
+  defp route("GET", ["metrics"], _request, context), do: list_metrics(context)
+
+  defp route("GET", ["metrics", name, "summary"], request, context),
+    do: summary(metric!(context, name), request.query, context)
+
+  defp route("GET", ["metrics", name, "buckets"], request, context),
+    do: buckets(metric!(context, name), request.query)
+
+  defp route("GET", ["metrics", name, "groups"], request, context),
+    do: groups(metric!(context, name), request.query)
+
+  defp route("POST", ["query"], request, context),
+    do: query(JSON.decode_object!(request.body), context)
+
+  defp route(method, path, _request, _context) do
+    if Enum.any?(["GET", "POST"], &known_route?(&1, path)) do
+      raise BadRequest,
+        status: 405,
+        message: "#{method} is not allowed on /#{Enum.join(path, "/")}"
+    end
+
+    raise BadRequest, status: 404, message: "no such endpoint: /#{Enum.join(path, "/")}"
+  end
+
+  defp known_route?("POST", ["query"]), do: true
+  defp known_route?("GET", [single]), do: single in ["health", "metrics"]
+  defp known_route?("GET", ["metrics", _name, what]), do: what in ["summary", "buckets", "groups"]
+  defp known_route?(_method, _path), do: false
+
+  defp health(%{cache: cache}) do
+    status = Cache.status(cache)
+    state = %{empty: "starting", fresh: "ok", stale: "stale"}[status.state]
+
+    body = %{
+      status: state,
+      redis: if(status.state == :stale, do: "down", else: "up"),
+      cache: %{
+        state: status.state,
+        age_ms: status.age_ms,
+        entries: status.entries,
+        refreshed_at: status.refreshed_at && DateTime.to_iso8601(status.refreshed_at),
+        refreshing: status.refreshing,
+        last_error: status.last_error && Exception.message(status.last_error)
+      },
+      metrics: length(Metrics.names(cache))
+    }
+
+    {if(status.state == :empty, do: 503, else: 200), body}
+  end
+
+  defp list_metrics(%{cache: cache}) do
+    metrics =
+      for name <- Metrics.names(cache), {:ok, columns} = Metrics.fetch(cache, name) do
+        {from, to} = Metrics.span(columns) || {nil, nil}
+        %{name: name, points: Series.size(columns.value), from: from, to: to}
+      end
+
+    {200, %{metrics: metrics}}
+  end
+
+  defp summary(columns, query, context) do
+    {from, to} = Params.time_range(query)
+    labelled = Params.reducers(query)
+    window = Metrics.window(columns, from, to)
+    results = context.backend.summary(window.value, Enum.map(labelled, &elem(&1, 1)))
+    {200, %{rows: Series.size(window.value), result: labelled(labelled, results)}}
+  end
+
+  defp buckets(columns, query) do
+    {from, to} = Params.time_range(query)
+    window = Metrics.window(columns, from, to)
+    width = Params.width(query, Metrics.span(window))
+    labelled = Params.reducers(query)
+
+    result =
+      Analytics.bucket_reduce(
+        window.timestamp,
+        window.value,
+        width,
+        Enum.map(labelled, &elem(&1, 1))
+      )
+
+    {200, Map.put(columns_of(labelled, result), :buckets, Series.to_list(result.buckets))}
+  end
+
+  defp groups(columns, query) do
+    by = Params.group_by(query, "by") || raise BadRequest, "by (a grouping) is required"
+    {from, to} = Params.time_range(query)
+    grouped(Metrics.window(columns, from, to), by, nil, Params.reducers(query))
+  end
+
+  defp query(body, %{cache: cache}) do
+    name = Map.get(body, "metric") || raise BadRequest, "metric is required"
+    unless is_binary(name), do: raise(BadRequest, "metric must be a name")
+    {from, to} = Params.time_range(body)
+    window = Metrics.window(metric!(%{cache: cache}, name), from, to)
+    labelled = Params.reducers(body)
+    map = Params.expression(body, "map")
+    where = Params.expression(body, "where")
+
+    case Params.group_by(body, "group_by") do
+      nil ->
+        reducers = Enum.map(labelled, &elem(&1, 1))
+        results = Analytics.reduce(window, reducers, map: map || @value, where: where)
+
+        {200,
+         %{
+           rows: Series.size(window.value),
+           result: labelled(labelled, Enum.map(reducers, &results[&1]))
+         }}
+
+      by ->
+        if where, do: raise(BadRequest, "where cannot be combined with group_by")
+        grouped(window, by, map, labelled)
+    end
+  end
+
+  defp grouped(window, by, map, labelled) do
+    keys = window |> Analytics.map(by) |> Series.cast(:i64)
+    values = if map, do: Analytics.map(window, map), else: window.value
+    result = Analytics.group_reduce(keys, values, Enum.map(labelled, &elem(&1, 1)))
+    {200, Map.put(columns_of(labelled, result), :keys, Series.to_list(result.keys))}
+  end
+
+  defp metric!(%{cache: cache}, name) do
+    case Metrics.fetch(cache, name) do
+      {:ok, columns} -> columns
+      :error -> raise BadRequest, status: 404, message: "unknown metric #{inspect(name)}"
+    end
+  end
+
+  defp labelled(labelled, results) do
+    labelled |> Enum.map(&elem(&1, 0)) |> Enum.zip(results) |> Map.new()
+  end
+
+  defp columns_of(labelled, result) do
+    Map.new(labelled, fn {label, reducer} -> {label, Series.to_list(result[reducer])} end)
+  end
+end

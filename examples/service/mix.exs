@@ -1,0 +1,22 @@
+defmodule AnalyticsService.MixProject do
+  # The analytics service: a Redis-prefetched cache answering map/reduce
+  # queries over HTTP. A separate project that uses analytics as users do,
+  # as a path dependency; :inets and Debian's jiffy are its only other needs.
+  use Mix.Project
+
+  def project do
+    [
+      app: :analytics_service,
+      version: "0.1.0",
+      elixir: "~> 1.14",
+      elixirc_paths: elixirc_paths(Mix.env()),
+      deps: [{:analytics, path: "../.."}]
+    ]
+  end
+
+  def application, do: [extra_applications: [:logger, :crypto, :inets, :jiffy]]
+
+  # The tests start real redis-servers with the library's own test helpers.
+  defp elixirc_paths(:test), do: ["lib", Path.expand("../../test/support", __DIR__)]
+  defp elixirc_paths(_env), do: ["lib"]
+end
