@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Catch2 (plain and with ASan+UBSan), formatting,
-# warnings-as-errors compilation, ExUnit, and the path-dependency fixture.
+# warnings-as-errors compilation, ExUnit, the path-dependency fixture, and
+# the analytics service's tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -29,3 +30,11 @@ echo "==> analytics as a path dependency of another project"
 
 echo "==> ExUnit"
 mix test
+
+echo "==> the analytics service (examples/service): format, warnings, ExUnit through real HTTP"
+(
+  cd examples/service
+  mix format --check-formatted
+  MIX_ENV=test mix compile --force --warnings-as-errors
+  mix test
+)

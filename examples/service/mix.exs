@@ -17,6 +17,8 @@ defmodule AnalyticsService.MixProject do
   def application, do: [extra_applications: [:logger, :crypto, :inets, :jiffy]]
 
   # The tests start real redis-servers with the library's own test helpers.
-  defp elixirc_paths(:test), do: ["lib", Path.expand("../../test/support", __DIR__)]
+  defp elixirc_paths(:test),
+    do: ["lib", "test/support", Path.expand("../../test/support", __DIR__)]
+
   defp elixirc_paths(_env), do: ["lib"]
 end

@@ -7,6 +7,8 @@ defmodule AnalyticsService.JSON do
   """
   alias AnalyticsService.BadRequest
 
+  @max_body_bytes 65_536
+
   @spec encode!(term()) :: iodata()
   def encode!(term), do: term |> nulls() |> :jiffy.encode()
 
@@ -16,18 +18,25 @@ defmodule AnalyticsService.JSON do
   defp nulls(list) when is_list(list), do: Enum.map(list, &nulls/1)
   defp nulls(other), do: other
 
-  @doc "A request body as a map, or `AnalyticsService.BadRequest`."
+  @doc """
+  A request body as a map (JSON `null` is `nil`), or
+  `AnalyticsService.BadRequest`: 413 over #{@max_body_bytes} bytes, 400 when
+  it is not a JSON object.
+  """
   @spec decode_object!(binary()) :: map()
+  def decode_object!(body) when byte_size(body) > @max_body_bytes do
+    raise BadRequest,
+      status: 413,
+      message: "the request body is #{byte_size(body)} bytes; the limit is #{@max_body_bytes}"
+  end
+
   def decode_object!(body) do
-    case :jiffy.decode(body, [:return_maps]) do
+    case :jiffy.decode(body, [:return_maps, null_term: nil]) do
       %{} = object -> object
       _other -> raise BadRequest, "the request body must be a JSON object"
     end
   catch
-    {:error, {position, reason}} ->
+    :error, {position, reason} when is_integer(position) ->
       raise BadRequest, "malformed JSON at byte #{position}: #{reason}"
-
-    :error, _ ->
-      raise BadRequest, "malformed JSON"
   end
 end

@@ -1,0 +1,188 @@
+defmodule AnalyticsService.EndpointsTest do
+  use AnalyticsService.ServiceCase, async: false
+  import Analytics.Approx
+  alias Analytics.Reference
+
+  setup do
+    start_service!()
+  end
+
+  defp in_range(ts, values, from, to) do
+    ts |> Enum.zip(values) |> Enum.filter(fn {t, _} -> t >= from and t < to end)
+  end
+
+  test "health reports a fresh cache and live Redis", %{port: port, names: names} do
+    assert {200, health} = get!(port, "/health")
+    assert %{"status" => "ok", "redis" => "up", "metrics" => 10} = health
+    assert %{"state" => "fresh", "entries" => 20, "last_error" => nil} = health["cache"]
+    assert is_integer(health["cache"]["age_ms"])
+    assert length(names) == 10
+  end
+
+  test "metrics lists every metric with its points and span", %{
+    port: port,
+    conn: conn,
+    names: names
+  } do
+    assert {200, %{"metrics" => metrics}} = get!(port, "/metrics")
+    assert Enum.map(metrics, & &1["name"]) == Enum.sort(names)
+    {ts, _} = reference_columns(conn, hd(metrics)["name"])
+    assert hd(metrics)["points"] == points()
+    assert {hd(metrics)["from"], hd(metrics)["to"]} == {hd(ts), List.last(ts)}
+  end
+
+  test "summary over a time range matches pure Elixir", %{port: port, conn: conn, names: names} do
+    for name <- names do
+      {ts, values} = reference_columns(conn, name)
+      from = Enum.at(ts, 1_234)
+      to = Enum.at(ts, 15_000) + 1
+
+      path =
+        "/metrics/#{name}/summary?from=#{from}&to=#{to}&reducers=count,sum,mean,min,max,std,median,p99"
+
+      assert {200, %{"rows" => rows, "result" => result}} = get!(port, path)
+      window = for {_, x} <- in_range(ts, values, from, to), do: x
+      assert rows == length(window) and rows == 15_000 - 1_234 + 1
+
+      for {label, reducer} <- [
+            {"count", :count},
+            {"sum", :sum},
+            {"mean", :mean},
+            {"min", :min},
+            {"max", :max},
+            {"std", :standard_deviation},
+            {"median", :median},
+            {"p99", {:quantile, 0.99}}
+          ] do
+        assert_close(result[label], Reference.reduce(window, reducer), "#{name} #{label}", 1.0e-9)
+      end
+    end
+  end
+
+  test "summary defaults to the whole series and the usual reducers", %{
+    port: port,
+    names: [name | _]
+  } do
+    assert {200, %{"rows" => 20_000, "result" => result}} = get!(port, "/metrics/#{name}/summary")
+
+    assert Map.keys(result) |> Enum.sort() ==
+             Enum.sort(~w(count mean min max standard_deviation p50 p90 p99))
+
+    assert {200, %{"rows" => 0, "result" => %{"count" => 0, "mean" => nil}}} =
+             get!(port, "/metrics/#{name}/summary?from=0&to=1&reducers=count,mean")
+  end
+
+  test "buckets match a pure-Elixir group by bucket start", %{port: port, conn: conn} do
+    name = "latency_ms.web-01"
+    {ts, values} = reference_columns(conn, name)
+    from = Enum.at(ts, 100)
+    to = Enum.at(ts, 10_000)
+    path = "/metrics/#{name}/buckets?from=#{from}&to=#{to}&width=3600&reducers=count,mean,max"
+    assert {200, result} = get!(port, path)
+
+    expected =
+      in_range(ts, values, from, to)
+      |> Enum.group_by(fn {t, _} -> div(t, 3600) * 3600 end, &elem(&1, 1))
+      |> Enum.sort()
+
+    assert result["buckets"] == Enum.map(expected, &elem(&1, 0))
+    assert result["count"] == Enum.map(expected, &length(elem(&1, 1)))
+
+    for {{_, group}, mean, max} <- Enum.zip([expected, result["mean"], result["max"]]) do
+      assert_close(mean, Reference.reduce(group, :mean), "bucket mean")
+      assert max == Enum.max(group)
+    end
+  end
+
+  test "groups by hour of day, day of week and an expression", %{port: port, conn: conn} do
+    name = "requests.web-01"
+    {ts, values} = reference_columns(conn, name)
+
+    for {by, key} <- [
+          {"hour_of_day", &rem(div(&1, 3600), 24)},
+          {"day_of_week", &rem(div(&1, 86400) + 3, 7)},
+          {URI.encode_www_form("floor(value / 500)"), nil}
+        ] do
+      assert {200, result} = get!(port, "/metrics/#{name}/groups?by=#{by}&reducers=count,sum")
+      pairs = Enum.zip(ts, values)
+
+      groups =
+        if key,
+          do: Enum.group_by(pairs, fn {t, _} -> key.(t) end, &elem(&1, 1)),
+          else: Enum.group_by(pairs, fn {_, x} -> floor(x / 500) end, &elem(&1, 1))
+
+      expected = Enum.sort(groups)
+      assert result["keys"] == Enum.map(expected, &elem(&1, 0)), by
+      assert result["count"] == Enum.map(expected, &length(elem(&1, 1)))
+
+      for {{_, g}, sum} <- Enum.zip(expected, result["sum"]),
+          do: assert_close(sum, Enum.sum(g), by)
+    end
+
+    assert {200, %{"keys" => hours}} = get!(port, "/metrics/#{name}/groups?by=hour_of_day")
+    assert hours == Enum.to_list(0..23)
+  end
+
+  test "a query maps, filters and reduces as the expressions say", %{port: port, conn: conn} do
+    name = "latency_ms.web-02"
+    {ts, values} = reference_columns(conn, name)
+    from = Enum.at(ts, 500)
+
+    query = %{
+      "metric" => name,
+      "from" => from,
+      "map" => "value / 1000",
+      "where" => "value > 40 and timestamp >= #{from + 3600}",
+      "reducers" => ["count", "mean", "p90"]
+    }
+
+    assert {200, %{"result" => result, "rows" => rows}} = post!(port, "/query", query)
+    assert rows == points() - 500
+
+    kept =
+      for {t, x} <- Enum.zip(ts, values), t >= from, x > 40 and t >= from + 3600, do: x / 1000
+
+    assert result["count"] == length(kept) and length(kept) > 100
+    assert_close(result["mean"], Reference.reduce(kept, :mean), "mean")
+    assert_close(result["p90"], Reference.reduce(kept, {:quantile, 0.9}), "p90")
+
+    grouped = %{
+      "metric" => name,
+      "map" => "value * 2",
+      "group_by" => "hour_of_day",
+      "reducers" => ["max"]
+    }
+
+    assert {200, %{"keys" => keys, "max" => maxes}} = post!(port, "/query", grouped)
+    assert length(keys) == 24
+
+    expected =
+      Enum.zip(ts, values)
+      |> Enum.group_by(fn {t, _} -> rem(div(t, 3600), 24) end, fn {_, x} -> x * 2 end)
+      |> Enum.sort()
+      |> Enum.map(fn {_, g} -> Enum.max(g) end)
+
+    assert maxes == expected
+  end
+
+  test "the Elixir backend agrees with the native one", %{server: server, names: [name | _]} do
+    {:ok, _} =
+      start_supervised(
+        {AnalyticsService,
+         name: ElixirService, redis: [url: Analytics.RedisServer.url(server)], backend: :elixir},
+        id: ElixirService
+      )
+
+    :ok = Analytics.Cache.refresh(AnalyticsService.cache(ElixirService))
+
+    path =
+      "/metrics/#{name}/summary?reducers=count,sum,mean,min,max,std,median,p10&from=1763000000"
+
+    assert {200, native} = get!(AnalyticsService.port(), path)
+    assert {200, elixir} = get!(AnalyticsService.port(ElixirService), path)
+    assert native["rows"] == elixir["rows"]
+
+    for {label, value} <- native["result"],
+        do: assert_close(elixir["result"][label], value, label, 1.0e-9)
+  end
+end

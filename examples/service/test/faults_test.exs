@@ -1,0 +1,84 @@
+defmodule AnalyticsService.FaultsTest do
+  use AnalyticsService.ServiceCase, async: false
+  alias Analytics.{Redis, RedisServer}
+
+  setup do
+    start_service!(metrics: 5, refresh: 200)
+  end
+
+  defp wait_until(fun, tries \\ 400) do
+    cond do
+      fun.() -> true
+      tries == 0 -> false
+      true -> Process.sleep(25) && wait_until(fun, tries - 1)
+    end
+  end
+
+  defp health(port), do: get!(port, "/health") |> elem(1)
+
+  test "Redis killed under load: answers go on from the stale cache, health says so, and it recovers",
+       %{port: port, server: server} do
+    path = "/metrics/latency_ms.web-01/summary?reducers=count,mean,p99"
+    {200, before} = get!(port, path)
+
+    # Clients keep querying while Redis dies and comes back.
+    load =
+      Task.async(fn ->
+        Stream.repeatedly(fn -> get!(port, path) end)
+        |> Enum.take(400)
+      end)
+
+    RedisServer.stop(server)
+    assert wait_until(fn -> health(port)["status"] == "stale" end)
+    stale = health(port)
+    assert stale["redis"] == "down"
+    assert stale["cache"]["state"] == "stale"
+    assert stale["cache"]["last_error"] =~ ~r/closed|disconnected/
+    age = stale["cache"]["age_ms"]
+    assert {200, ^before} = get!(port, path)
+
+    Process.sleep(300)
+    assert health(port)["cache"]["age_ms"] > age
+
+    # Redis returns empty (no persistence): reloaded, the service picks it up.
+    restarted = RedisServer.restart!(server)
+    {:ok, conn} = Redis.start_link(url: RedisServer.url(restarted))
+    {:ok, "OK"} = Redis.command(conn, ["FLUSHALL"])
+    load!(conn, 5)
+    assert wait_until(fn -> health(port)["status"] == "ok" end)
+    assert health(port)["redis"] == "up"
+
+    for {status, body} <- Task.await(load, 60_000) do
+      assert status == 200
+      assert body == before
+    end
+  end
+
+  test "a service started while Redis is down says starting, then serves once Redis is up",
+       %{server: server} do
+    RedisServer.stop(server)
+
+    start_supervised!(
+      {AnalyticsService, name: LateService, redis: [url: RedisServer.url(server)], refresh: 200},
+      id: LateService
+    )
+
+    port = AnalyticsService.port(LateService)
+    assert {503, %{"status" => "starting", "metrics" => 0}} = get!(port, "/health")
+    assert {404, _} = get!(port, "/metrics/cpu.web-01/summary")
+
+    restarted = RedisServer.restart!(server)
+    {:ok, conn} = Redis.start_link(url: RedisServer.url(restarted))
+    load!(conn, 5)
+    assert wait_until(fn -> match?({200, %{"status" => "ok"}}, get!(port, "/health")) end)
+    assert {200, %{"rows" => 20_000}} = get!(port, "/metrics/cpu.web-01/summary")
+  end
+
+  test "stopping the service closes its port and its Redis connection", %{port: port} do
+    pid = Process.whereis(AnalyticsService.cache())
+    ref = Process.monitor(pid)
+    :ok = stop_supervised(AnalyticsService)
+    assert_receive {:DOWN, ^ref, :process, ^pid, _}
+    assert {:error, :econnrefused} = :gen_tcp.connect({127, 0, 0, 1}, port, [])
+  end
+end
