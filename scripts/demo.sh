@@ -1,13 +1,25 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, and runs the demo
-# (examples/demo.exs, which starts and stops its own redis-server on a free
-# loopback port) under the recommended BEAM flags.
+# The main job: installs what is missing, builds, starts redis-server on a
+# free loopback port, loads 100 synthetic metrics x 1M points into it, and
+# runs the analytics service (examples/service) under the recommended BEAM
+# flags: it prints the URL, example curl commands and their answers, then
+# serves until Ctrl-C, which stops it and the redis-server it started.
+#
+#   bash scripts/demo.sh            serve until Ctrl-C
+#   bash scripts/demo.sh --once     print the answers and stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+source scripts/redis.sh
+source scripts/beam_flags.sh
 
+cd examples/service
 export MIX_ENV=prod
 mix compile
-# One dirty CPU scheduler per core (the default, stated so it is not lost).
-cores=$(nproc)
-exec elixir --erl "+SDcpu ${cores}:${cores}" -S mix run examples/demo.exs
+
+trap stop_redis EXIT
+start_redis
+echo "==> redis-server on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
+
+# +Bd: Ctrl-C ends the VM at once (no break menu); the trap stops Redis.
+elixir --erl "$ANALYTICS_BEAM_FLAGS +Bd" -S mix run --no-halt run.exs --redis-port "$REDIS_PORT" "$@"

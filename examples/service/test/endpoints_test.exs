@@ -29,6 +29,10 @@ defmodule AnalyticsService.EndpointsTest do
     {ts, _} = reference_columns(conn, hd(metrics)["name"])
     assert hd(metrics)["points"] == points()
     assert {hd(metrics)["from"], hd(metrics)["to"]} == {hd(ts), List.last(ts)}
+    # The loader's clock: one point a minute, up to its end time.
+    assert List.last(ts) == 1_764_000_000
+    assert hd(ts) == 1_764_000_000 - 60 * (points() - 1)
+    assert Enum.uniq(for [a, b] <- Enum.chunk_every(ts, 2, 1, :discard), do: b - a) == [60]
   end
 
   test "summary over a time range matches pure Elixir", %{port: port, conn: conn, names: names} do

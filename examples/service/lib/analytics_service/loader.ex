@@ -34,7 +34,8 @@ defmodule AnalyticsService.Loader do
     seed = Keyword.get(opts, :seed, 1)
     ends_at = Keyword.get(opts, :ends_at, System.os_time(:second))
 
-    starts_at = (ends_at - ends_at) |> rem(step) |> Kernel.+(step * (points - 1))
+    last = ends_at - rem(ends_at, step)
+    starts_at = last - step * (points - 1)
 
     timestamps =
       Series.from_binary(
