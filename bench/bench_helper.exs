@@ -31,6 +31,19 @@ defmodule BenchHelper do
     repeat(fun, n - 1)
   end
 
+  # The scheduler wake-up probe: sleeps 1 ms `count` times and returns the
+  # p99 of how late each wake-up was, in us.
+  def probe_p99(count) do
+    lates =
+      for _ <- 1..count do
+        t0 = System.monotonic_time(:microsecond)
+        Process.sleep(1)
+        System.monotonic_time(:microsecond) - t0 - 1000
+      end
+
+    lates |> Enum.sort() |> Enum.at(round(count * 0.99) - 1)
+  end
+
   def machine do
     model =
       case File.read("/proc/cpuinfo") do

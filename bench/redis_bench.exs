@@ -58,18 +58,6 @@ defmodule RedisBench do
     [_, rps] = Regex.run(~r/GET: ([\d.]+) requests per second/, out)
     String.to_float(rps)
   end
-
-  # Sleeps 1 ms `count` times and returns the p99 of how late each wake-up was, in us.
-  def probe_p99(count) do
-    lates =
-      for _ <- 1..count do
-        t0 = System.monotonic_time(:microsecond)
-        Process.sleep(1)
-        System.monotonic_time(:microsecond) - t0 - 1000
-      end
-
-    lates |> Enum.sort() |> Enum.at(round(count * 0.99) - 1)
-  end
 end
 
 {port, _} = server = LocalRedis.start()
@@ -128,7 +116,7 @@ IO.puts(
 )
 
 IO.puts("\nScheduler wake-up probe: a process sleeping 1 ms, p99 of how late it wakes")
-idle_p99 = RedisBench.probe_p99(2000)
+idle_p99 = B.probe_p99(2000)
 {:ok, _} = Redis.command(conn, ["RPUSH", "l1k" | Enum.map(1..1000, &Integer.to_string/1)])
 stop = :atomics.new(1, [])
 
@@ -141,7 +129,7 @@ hammers =
     end)
   end
 
-loaded_p99 = RedisBench.probe_p99(2000)
+loaded_p99 = B.probe_p99(2000)
 :atomics.put(stop, 1, 1)
 fetches = hammers |> Task.await_many(60_000) |> Enum.sum()
 

@@ -30,10 +30,23 @@ defmodule Analytics.RedisServer do
     %{server: server, conn: conn}
   end
 
-  @doc "Kills the server at once (SIGKILL), as a crash would."
+  @doc """
+  Kills the server at once (SIGKILL), as a crash would, and returns once the
+  process is gone: until then its socket still listens, and a restart on the
+  same port would find the dying server instead of the new one.
+  """
   def stop(%__MODULE__{os_pid: os_pid}) do
     System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
-    :ok
+    wait_until_gone(os_pid, 200)
+  end
+
+  defp wait_until_gone(os_pid, 0), do: raise("redis-server #{os_pid} did not die")
+
+  defp wait_until_gone(os_pid, tries) do
+    case System.cmd("kill", ["-0", Integer.to_string(os_pid)], stderr_to_stdout: true) do
+      {_, 0} -> Process.sleep(10) && wait_until_gone(os_pid, tries - 1)
+      _gone -> :ok
+    end
   end
 
   def pause(%__MODULE__{os_pid: os_pid}),
