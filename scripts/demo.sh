@@ -21,5 +21,14 @@ trap stop_redis EXIT
 start_redis
 echo "==> redis-server on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
 
-# +Bd: Ctrl-C ends the VM at once (no break menu); the trap stops Redis.
-elixir --erl "$ANALYTICS_BEAM_FLAGS +Bd" -S mix run --no-halt run.exs --redis-port "$REDIS_PORT" "$@"
+# Ctrl-C reaches this script, which stops the VM with SIGTERM (a clean
+# shutdown); +Bi keeps the VM's own break menu out of the way. The EXIT
+# trap then stops Redis and removes its files.
+elixir --erl "$ANALYTICS_BEAM_FLAGS +Bi" -S mix run --no-halt run.exs --redis-port "$REDIS_PORT" "$@" &
+service=$!
+trap 'kill -TERM "$service" 2>/dev/null || true' INT TERM
+status=0
+wait "$service" || status=$?
+# A trapped signal ends the first wait early; this one waits for the VM.
+wait "$service" 2>/dev/null || true
+exit "$status"
