@@ -1,5 +1,6 @@
 #include "cast.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -11,9 +12,16 @@ namespace {
 // converts to i64 without undefined behaviour.
 constexpr double kTwoTo63 = 9223372036854775808.0;
 
+// The shortest text that reads back as `value`.
+std::string shortest(double value) {
+    char text[32];
+    const auto end = std::to_chars(text, text + sizeof(text), value).ptr;
+    return std::string(text, end);
+}
+
 [[noreturn]] void no_i64_value(double value, std::size_t index) {
     const std::string shown = std::isnan(value) ? "NaN" : std::isinf(value) ? (value > 0 ? "infinity" : "-infinity")
-                                                                          : std::to_string(value);
+                                                                          : shortest(value);
     throw std::invalid_argument("cannot cast " + shown + " at index " + std::to_string(index) +
                                 " to :i64 (it has no 64-bit integer value)");
 }
