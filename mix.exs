@@ -5,25 +5,38 @@ defmodule Mix.Tasks.Compile.AnalyticsNif do
   Debian, so the project carries this small compiler).
 
   It does nothing when `priv/analytics_nif.so` is newer than every file under
-  `c_src/` and `CMakeLists.txt`, and fails the build when CMake fails.
-  The CMake build tree is `_build/cmake` inside this project.
+  `c_src/` and `CMakeLists.txt` and was built in the same flavour, and fails
+  the build when CMake fails. The CMake build tree is `_build/cmake` inside
+  this project.
+
+  With `ANALYTICS_SANITIZE=1` in the environment it builds the NIF with
+  AddressSanitizer and UndefinedBehaviorSanitizer instead (in
+  `_build/cmake-sanitize`), for running the ExUnit suite inside a BEAM with
+  the ASan runtime preloaded (see `scripts/test.sh`).
   """
   use Mix.Task.Compiler
 
   @library "priv/analytics_nif.so"
+  # Which flavour the library in priv was built as.
+  @flavour_stamp "priv/analytics_nif.flavour"
 
   @impl true
   def run(_args) do
     root = Path.dirname(Mix.Project.project_file())
     library = Path.join(root, @library)
+    stamp = Path.join(root, @flavour_stamp)
     sources = [Path.join(root, "CMakeLists.txt") | Path.wildcard(Path.join(root, "c_src/**/*"))]
 
-    if Mix.Utils.stale?(sources, [library]) do
-      with {:ok, _} = ok <- build(root) do
+    flavour =
+      if System.get_env("ANALYTICS_SANITIZE") in ["1", "true"], do: "sanitize", else: "release"
+
+    if Mix.Utils.stale?(sources, [library]) or File.read(stamp) != {:ok, flavour} do
+      with {:ok, _} = ok <- build(root, flavour) do
         # CMake leaves the library alone when a change (say, to a test's
         # source) does not affect it; mark it current so the next compile is
         # a no-op.
         File.touch!(library)
+        File.write!(stamp, flavour)
         ok
       end
     else
@@ -31,8 +44,12 @@ defmodule Mix.Tasks.Compile.AnalyticsNif do
     end
   end
 
-  defp build(root) do
-    build_dir = Path.join(root, "_build/cmake")
+  defp build(root, flavour) do
+    build_dir =
+      Path.join(
+        root,
+        if(flavour == "sanitize", do: "_build/cmake-sanitize", else: "_build/cmake")
+      )
 
     steps = [
       [
@@ -41,6 +58,7 @@ defmodule Mix.Tasks.Compile.AnalyticsNif do
         "-B",
         build_dir,
         "-DCMAKE_BUILD_TYPE=Release",
+        "-DANALYTICS_SANITIZE=#{if flavour == "sanitize", do: "ON", else: "OFF"}",
         "-DANALYTICS_BUILD_TESTS=OFF",
         "-DANALYTICS_BUILD_BENCH=OFF"
       ],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: Catch2 (plain and with ASan+UBSan), formatting,
-# warnings-as-errors compilation, ExUnit, the path-dependency fixture, and
-# the analytics service's tests.
+# warnings-as-errors compilation, ExUnit, the path-dependency fixture, the
+# analytics service's tests, and ExUnit again with a sanitized NIF.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -38,3 +38,14 @@ echo "==> the analytics service (examples/service): format, warnings, ExUnit thr
   MIX_ENV=test mix compile --force --warnings-as-errors
   mix test
 )
+
+echo "==> ExUnit inside a BEAM with the NIF built with AddressSanitizer and UndefinedBehaviorSanitizer"
+# The ASan runtime must be loaded before anything else, hence LD_PRELOAD;
+# every report aborts the VM, so a clean run means zero reports. Leak
+# detection is off: the VM itself does not free everything at exit.
+export ANALYTICS_SANITIZE=1
+MIX_ENV=test mix compile
+LD_PRELOAD="$(gcc -print-file-name=libasan.so)" \
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  mix test

@@ -275,8 +275,9 @@ ERL_NIF_TERM request_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     auto caller = std::make_unique<NifCaller>(env, argv[1], shape, engine);
     NifCaller& watch = *caller;
     request.caller = std::move(caller);
-    // On refusal the request (and its caller) comes back destroyed only after
-    // submit returns; undo the monitor here first, on this scheduler.
+    // submit takes the request only when it accepts it: a refused one stays
+    // here, its caller alive until this returns, so the monitor can be
+    // undone first, on this scheduler.
     if (const auto refused = engine->submit(std::move(request))) {
         watch.refused(env);
         return enif_make_tuple2(env, atoms::error, make_connection_error(env, failure_reason(*refused)));

@@ -69,7 +69,7 @@ Engine::Engine(Key, Endpoint endpoint, EngineOptions options, Fd socket)
 
 Engine::~Engine() = default;
 
-std::optional<FailureKind> Engine::submit(Request request) {
+std::optional<FailureKind> Engine::submit(Request&& request) {
     {
         const std::lock_guard lock(mutex_);
         if (stopping_ || !connected_) return FailureKind::closed;

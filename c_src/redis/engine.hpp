@@ -75,9 +75,10 @@ public:
     // with backoff; until then requests are refused with `closed`.
     static std::shared_ptr<Engine> start_in_background(Endpoint endpoint, EngineOptions options);
 
-    // Queues a request; nothing when accepted. A stopped or reconnecting
-    // engine refuses it (`closed`) and the caller answers in its own thread.
-    std::optional<FailureKind> submit(Request request);
+    // Queues a request, taking it; nothing when accepted. A stopped or
+    // reconnecting engine refuses it (`closed`) and leaves it with the
+    // submitter, who answers its caller in its own thread.
+    std::optional<FailureKind> submit(Request&& request);
 
     // Fails everything pending with `closed` and lets the IO thread end. Never
     // blocks: the thread finishes on its own and then drops its reference.
