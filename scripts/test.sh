@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: Catch2 (plain and with ASan+UBSan), formatting,
-# warnings-as-errors compilation, ExUnit, the path-dependency fixture, the
-# analytics service's tests, and ExUnit again with a sanitized NIF.
+# The whole test suite: Catch2 (plain, with ASan+UBSan, and the engine's
+# tests with TSan), formatting, warnings-as-errors compilation, ExUnit, the
+# path-dependency fixture, the analytics service's tests, and ExUnit again
+# with a sanitized NIF.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -17,6 +18,11 @@ echo "==> Catch2 tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 cmake -S . -B _build/cmake-asan -DANALYTICS_SANITIZE=ON -DANALYTICS_BUILD_NIF=OFF -DANALYTICS_BUILD_BENCH=OFF >/dev/null
 cmake --build _build/cmake-asan --parallel "$jobs"
 ctest --test-dir _build/cmake-asan --output-on-failure
+
+echo "==> Catch2 engine tests (threads, abandoned callers, stop races) under ThreadSanitizer"
+cmake -S . -B _build/cmake-tsan -DANALYTICS_SANITIZE_THREAD=ON -DANALYTICS_BUILD_NIF=OFF -DANALYTICS_BUILD_BENCH=OFF >/dev/null
+cmake --build _build/cmake-tsan --parallel "$jobs" --target analytics_tests
+TSAN_OPTIONS=halt_on_error=1 _build/cmake-tsan/analytics_tests "[engine]"
 
 echo "==> mix format --check-formatted"
 mix format --check-formatted

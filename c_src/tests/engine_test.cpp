@@ -1,0 +1,217 @@
+// The IO engine under concurrency, against a real redis-server: many threads
+// submitting, callers abandoned and timing out, stop racing submissions. Run
+// under ThreadSanitizer by scripts/test.sh.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../redis/command.hpp"
+#include "../redis/engine.hpp"
+
+extern char** environ;
+
+using namespace analytics::redis;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::uint16_t free_port() {
+    const Fd socket(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+    socklen_t length = sizeof(address);
+    REQUIRE(::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    return ntohs(address.sin_port);
+}
+
+// A throwaway redis-server on a free loopback port, killed on destruction.
+class RedisProcess {
+public:
+    RedisProcess() : port_(free_port()) {
+        const std::string port = std::to_string(port_);
+        std::vector<std::string> args{"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"};
+        std::vector<char*> argv;
+        for (auto& arg : args) argv.push_back(arg.data());
+        argv.push_back(nullptr);
+        // Its log would bury the test report.
+        posix_spawn_file_actions_t quiet;
+        posix_spawn_file_actions_init(&quiet);
+        posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&quiet, STDOUT_FILENO, STDERR_FILENO);
+        const int spawned = posix_spawnp(&pid_, "redis-server", &quiet, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&quiet);
+        REQUIRE(spawned == 0);
+        for (int tries = 0; tries < 200; ++tries) {
+            try {
+                connect_and_handshake(endpoint(), 100ms);
+                return;
+            } catch (const ConnectError&) {
+                std::this_thread::sleep_for(25ms);
+            }
+        }
+        FAIL("redis-server did not start on port " << port_);
+    }
+    ~RedisProcess() {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    RedisProcess(const RedisProcess&) = delete;
+    RedisProcess& operator=(const RedisProcess&) = delete;
+
+    Endpoint endpoint() const { return Endpoint{"127.0.0.1", port_, "", "", 0}; }
+
+private:
+    std::uint16_t port_;
+    pid_t pid_ = 0;
+};
+
+// What became of every request, counted across threads.
+struct Tally {
+    std::atomic<int> delivered{0};
+    std::atomic<int> pongs{0};
+    std::atomic<int> failed{0};
+    std::atomic<int> timeouts{0};
+    std::atomic<int> destroyed{0};
+    std::atomic<int> answered_twice{0};
+
+    int settled() const { return delivered + failed; }
+};
+
+class CountingCaller final : public Caller {
+public:
+    CountingCaller(std::shared_ptr<Tally> tally, std::shared_ptr<std::atomic<bool>> gone)
+        : tally_(std::move(tally)), gone_(std::move(gone)) {}
+    ~CountingCaller() override { ++tally_->destroyed; }
+
+    void deliver(std::vector<SlotResult> results) override {
+        answer();
+        ++tally_->delivered;
+        const auto* tree = std::get_if<std::unique_ptr<Reply>>(&results.front());
+        if (tree && (*tree)->text == "PONG") ++tally_->pongs;
+    }
+    void fail(FailureKind kind) override {
+        answer();
+        ++tally_->failed;
+        if (kind == FailureKind::timeout) ++tally_->timeouts;
+    }
+    bool abandoned() const override { return gone_ && gone_->load(); }
+
+private:
+    void answer() {
+        if (answers_++ > 0) ++tally_->answered_twice;
+    }
+
+    std::shared_ptr<Tally> tally_;
+    std::shared_ptr<std::atomic<bool>> gone_;
+    int answers_ = 0;  // touched only by the one thread that answers
+};
+
+Request make_request(const std::vector<std::string>& command, std::shared_ptr<Tally> tally,
+                     std::chrono::milliseconds timeout, std::shared_ptr<std::atomic<bool>> gone = nullptr) {
+    Request request;
+    request.caller = std::make_unique<CountingCaller>(std::move(tally), std::move(gone));
+    request.wire = format_command(command);
+    request.slots.emplace_back();
+    request.deadline = std::chrono::steady_clock::now() + timeout;
+    return request;
+}
+
+bool eventually(const std::function<bool()>& done, std::chrono::seconds limit = 30s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(5ms);
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("threads sharing one engine each get exactly one answer per request", "[engine]") {
+    const RedisProcess redis;
+    const auto engine = Engine::start(redis.endpoint(), EngineOptions{});
+    const auto tally = std::make_shared<Tally>();
+    constexpr int kThreads = 8, kPerThread = 500;
+
+    // Catch2 assertions are not thread-safe: the threads only count.
+    std::atomic<int> refused{0};
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < kPerThread; ++i) {
+                if (engine->submit(make_request({"PING"}, tally, 10s))) ++refused;
+            }
+        });
+    }
+    threads.clear();
+    REQUIRE(refused == 0);
+
+    REQUIRE(eventually([&] { return tally->settled() == kThreads * kPerThread; }));
+    CHECK(tally->pongs == kThreads * kPerThread);
+    CHECK(tally->answered_twice == 0);
+    REQUIRE(eventually([&] { return engine->pending() == 0; }));
+    engine->stop();
+}
+
+TEST_CASE("abandoned callers, timeouts and stop racing submissions leave nothing behind", "[engine]") {
+    const RedisProcess redis;
+    const auto tally = std::make_shared<Tally>();
+    std::atomic<int> submitted{0}, refused{0};
+    {
+        const auto engine = Engine::start(redis.endpoint(), EngineOptions{});
+        const auto gone = std::make_shared<std::atomic<bool>>(false);
+
+        std::vector<std::jthread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 400; ++i) {
+                    // Some wait on the server longer than they may; some are
+                    // abandoned by their (pretend) processes meanwhile.
+                    auto request = i % 10 == 0 ? make_request({"BLPOP", "nothing", "0.05"}, tally, 5ms)
+                                   : t == 0    ? make_request({"PING"}, tally, 10s, gone)
+                                               : make_request({"PING"}, tally, 10s);
+                    ++submitted;
+                    if (engine->submit(std::move(request))) ++refused;  // destroyed here, unanswered
+                }
+            });
+        }
+        threads.emplace_back([&] {
+            std::this_thread::sleep_for(2ms);
+            gone->store(true);
+            engine->wake();
+            eventually([&] { return tally->timeouts > 0; });
+            engine->stop();
+        });
+        threads.clear();
+
+        REQUIRE(eventually([&] { return engine->pending() == 0; }));
+        // After stop, every submission is refused.
+        auto late = make_request({"PING"}, tally, 10s);
+        ++submitted;
+        REQUIRE(engine->submit(std::move(late)) == FailureKind::closed);
+        ++refused;
+    }
+    // The IO thread drops its last reference when it ends; every caller goes.
+    REQUIRE(eventually([&] { return tally->destroyed == submitted; }));
+    CHECK(tally->answered_twice == 0);
+    CHECK(tally->settled() <= submitted - refused);
+    CHECK(tally->timeouts > 0);
+}
