@@ -24,6 +24,20 @@ cmake -S . -B _build/cmake-tsan -DANALYTICS_SANITIZE_THREAD=ON -DANALYTICS_BUILD
 cmake --build _build/cmake-tsan --parallel "$jobs" --target analytics_tests
 TSAN_OPTIONS=halt_on_error=1 _build/cmake-tsan/analytics_tests "[engine]"
 
+echo "==> Fuzzing the RESP reply decoder (libFuzzer with ASan+UBSan): kept crashes, then 60 s of new inputs"
+install_missing_packages clang-14 libclang-rt-14-dev
+CC=clang-14 CXX=clang++-14 cmake -S . -B _build/cmake-fuzz -DANALYTICS_BUILD_FUZZ=ON -DANALYTICS_BUILD_NIF=OFF \
+  -DANALYTICS_BUILD_TESTS=OFF -DANALYTICS_BUILD_BENCH=OFF >/dev/null
+cmake --build _build/cmake-fuzz --parallel "$jobs" --target resp_reply_fuzz
+_build/cmake-fuzz/resp_reply_fuzz -rss_limit_mb=2048 c_src/fuzz/regressions/resp_reply/*
+# The seed corpus is copied: what the fuzzer adds stays out of the checkout.
+corpus=$(mktemp -d)
+cp c_src/fuzz/corpus/resp_reply/* "$corpus"
+mkdir -p _build/fuzz-artifacts
+_build/cmake-fuzz/resp_reply_fuzz -max_total_time=60 -max_len=4096 -rss_limit_mb=2048 \
+  -artifact_prefix=_build/fuzz-artifacts/ -print_final_stats=1 "$corpus" 2>&1 | tail -12
+rm -rf "$corpus"
+
 echo "==> mix format --check-formatted"
 mix format --check-formatted
 

@@ -1,11 +1,20 @@
 #include "reply.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 namespace analytics::redis {
+namespace {
+
+// An array's declared length is the server's word, up to 2^31: room for at
+// most this many elements is made up front, and storage grows past it only
+// as elements really arrive (the engine bounds a reply's bytes).
+constexpr std::size_t kMaxReservedElements = std::size_t{1} << 16;
+
+}  // namespace
 
 ColumnDecoder::ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key)
     : dtype_(dtype), layout_(layout), key_(std::move(key)) {}
@@ -16,7 +25,8 @@ void ColumnDecoder::fail(std::string message) {
 
 void ColumnDecoder::on_root_array(int elements) {
     if (layout_ == ColumnLayout::packed) return fail("key " + key_ + " holds an array, not a packed binary value");
-    const auto wanted = static_cast<std::size_t>(layout_ == ColumnLayout::odd_elements ? elements / 2 : elements);
+    const auto declared = static_cast<std::size_t>(layout_ == ColumnLayout::odd_elements ? elements / 2 : elements);
+    const std::size_t wanted = std::min(declared, kMaxReservedElements);
     if (dtype_ == series::Dtype::f64) {
         floats_.reserve(wanted);
     } else {
@@ -114,8 +124,10 @@ bool at_root(const redisReadTask* task) { return task->parent == nullptr; }
 void* attach(const redisReadTask* task, std::unique_ptr<Reply> node) {
     Reply* raw = node.get();
     if (task->parent) {
-        auto* parent = static_cast<Reply*>(task->parent->obj);
-        parent->elements[static_cast<std::size_t>(task->idx)] = std::move(node);
+        auto& siblings = static_cast<Reply*>(task->parent->obj)->elements;
+        const auto index = static_cast<std::size_t>(task->idx);
+        if (siblings.size() <= index) siblings.resize(index + 1);
+        siblings[index] = std::move(node);
     } else {
         node.release();
     }
@@ -146,7 +158,7 @@ void* create_array(const redisReadTask* task, int elements) {
     }
     auto node = std::make_unique<Reply>();
     node->type = Reply::Type::array;
-    node->elements.resize(static_cast<std::size_t>(elements));
+    node->elements.reserve(std::min(static_cast<std::size_t>(elements), kMaxReservedElements));
     return attach(task, std::move(node));
 }
 

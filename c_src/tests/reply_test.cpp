@@ -125,3 +125,19 @@ TEST_CASE("malformed and too deeply nested replies are protocol errors", "[reply
         REQUIRE(reader->err == REDIS_ERR_PROTOCOL);
     }
 }
+
+// Found by the resp_reply fuzz target: a declared length used to be reserved
+// up front, so "*2147483647" made the reader ask for gigabytes.
+TEST_CASE("a huge declared array length allocates only as elements arrive", "[reply]") {
+    for (const bool column : {false, true}) {
+        auto reader = make_reader();
+        ColumnDecoder decoder(Dtype::f64, ColumnLayout::elements, "k");
+        ReplyTarget target{column ? &decoder : nullptr};
+        set_reply_target(reader.get(), &target);
+        const std::string wire = "*2147483647\r\n:1\r\n:2\r\n";
+        REQUIRE(redisReaderFeed(reader.get(), wire.data(), wire.size()) == REDIS_OK);
+        void* root = nullptr;
+        REQUIRE(redisReaderGetReply(reader.get(), &root) == REDIS_OK);
+        CHECK(root == nullptr);  // still waiting for the rest; nothing huge was made
+    }
+}
