@@ -385,4 +385,29 @@ defmodule Analytics do
   def info do
     Map.put(Native.info(), :dirty_cpu_schedulers, :erlang.system_info(:dirty_cpu_schedulers))
   end
+
+  @doc """
+  Counts what the native library holds right now, for leak checks and
+  dashboards (as `:erlang.memory/0` does for the VM).
+
+    * `:column_buffers`, `:column_bytes` - native column buffers alive
+      (every Series shares its parent's buffer; a buffer goes when the last
+      term referring to it is garbage collected)
+    * `:redis_engines` - `Analytics.Redis` engines alive (a stopped engine
+      goes once its IO thread has finished)
+    * `:redis_requests` - requests accepted and not yet answered or dropped
+
+  ## Examples
+
+      iex> %{column_buffers: buffers, redis_requests: requests} = Analytics.native_counters()
+      iex> buffers >= 0 and requests >= 0
+      true
+  """
+  @spec native_counters() :: %{
+          column_buffers: non_neg_integer(),
+          column_bytes: non_neg_integer(),
+          redis_engines: non_neg_integer(),
+          redis_requests: non_neg_integer()
+        }
+  def native_counters, do: Native.native_counters()
 end

@@ -51,6 +51,9 @@ echo "==> analytics as a path dependency of another project"
 echo "==> ExUnit"
 mix test
 
+echo "==> Soak, short variant: 50,000 mixed calls with Redis restarts; nothing may be left behind"
+SOAK_CALLS=50000 mix test --only soak
+
 echo "==> the analytics service (examples/service): format, warnings, ExUnit through real HTTP"
 (
   cd examples/service

@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "../kernels/dispatch.hpp"
+#include "../redis/engine.hpp"
+#include "../series/aligned_allocator.hpp"
 #include "schedule.hpp"
 
 namespace analytics::nif {
@@ -24,7 +26,23 @@ ERL_NIF_TERM info_body(ErlNifEnv* env, const ERL_NIF_TERM[]) {
     return map;
 }
 
+ERL_NIF_TERM counters_body(ErlNifEnv* env, const ERL_NIF_TERM[]) {
+    ERL_NIF_TERM keys[] = {enif_make_atom(env, "column_buffers"), enif_make_atom(env, "column_bytes"),
+                           enif_make_atom(env, "redis_engines"), enif_make_atom(env, "redis_requests")};
+    ERL_NIF_TERM values[] = {enif_make_int64(env, series::live_column_buffers.load()),
+                             enif_make_int64(env, series::live_column_bytes.load()),
+                             enif_make_int64(env, redis::live_engines.load()),
+                             enif_make_int64(env, redis::live_callers.load())};
+    ERL_NIF_TERM map;
+    enif_make_map_from_arrays(env, keys, values, 4, &map);
+    return map;
+}
+
 }  // namespace
+
+ERL_NIF_TERM native_counters(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return guarded<counters_body>(env, argc, argv);
+}
 
 ERL_NIF_TERM info(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) { return guarded<info_body>(env, argc, argv); }
 

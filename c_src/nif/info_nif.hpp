@@ -1,4 +1,5 @@
-// NIF entry point behind Analytics.info (registered in module.cpp).
+// NIF entry points behind Analytics.info and Analytics.native_counters
+// (registered in module.cpp).
 #pragma once
 
 #include <erl_nif.h>
@@ -7,5 +8,8 @@ namespace analytics::nif {
 
 // %{simd: atom, simd_supported: [atom], normal_scheduler_budget_ns: integer}
 ERL_NIF_TERM info(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
+
+// %{column_buffers, column_bytes, redis_engines, redis_requests}: what is alive now.
+ERL_NIF_TERM native_counters(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
 }  // namespace analytics::nif

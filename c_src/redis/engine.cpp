@@ -65,9 +65,10 @@ Engine::Engine(Key, Endpoint endpoint, EngineOptions options, Fd socket)
         ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket_.get(), &sock);
         connected_ = true;
     }
+    live_engines.fetch_add(1, std::memory_order_relaxed);
 }
 
-Engine::~Engine() = default;
+Engine::~Engine() { live_engines.fetch_sub(1, std::memory_order_relaxed); }
 
 std::optional<FailureKind> Engine::submit(Request&& request) {
     {

@@ -38,9 +38,17 @@ struct SlotError {
 };
 using SlotResult = std::variant<std::unique_ptr<Reply>, series::ColumnData, SlotError>;
 
+// Live engines and callers (requests not yet answered or dropped), for leak
+// checks (Analytics.native_counters/0).
+inline std::atomic<std::int64_t> live_engines{0};
+inline std::atomic<std::int64_t> live_callers{0};
+
 class Caller {
 public:
-    virtual ~Caller() = default;
+    Caller() { live_callers.fetch_add(1, std::memory_order_relaxed); }
+    virtual ~Caller() { live_callers.fetch_sub(1, std::memory_order_relaxed); }
+    Caller(const Caller&) = delete;
+    Caller& operator=(const Caller&) = delete;
     virtual void deliver(std::vector<SlotResult> results) = 0;
     virtual void fail(FailureKind kind) = 0;
     // True once nobody waits for the answer (the calling process died): the

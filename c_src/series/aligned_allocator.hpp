@@ -2,7 +2,9 @@
 // widest SIMD load), so columns can live in plain std::vectors.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -10,6 +12,12 @@
 namespace analytics::series {
 
 inline constexpr std::size_t kColumnAlignment = 64;
+
+// Every buffer this allocator holds, and their bytes: what a leak check
+// (Analytics.native_counters/0) watches. Atomics, so no static destructor runs
+// while an engine thread may still free a column.
+inline std::atomic<std::int64_t> live_column_buffers{0};
+inline std::atomic<std::int64_t> live_column_bytes{0};
 
 template <typename T>
 struct AlignedAllocator {
@@ -20,9 +28,16 @@ struct AlignedAllocator {
     AlignedAllocator(const AlignedAllocator<U>&) noexcept {}
 
     T* allocate(std::size_t n) {
-        return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kColumnAlignment}));
+        T* p = static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kColumnAlignment}));
+        live_column_buffers.fetch_add(1, std::memory_order_relaxed);
+        live_column_bytes.fetch_add(static_cast<std::int64_t>(n * sizeof(T)), std::memory_order_relaxed);
+        return p;
     }
-    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{kColumnAlignment}); }
+    void deallocate(T* p, std::size_t n) noexcept {
+        live_column_buffers.fetch_sub(1, std::memory_order_relaxed);
+        live_column_bytes.fetch_sub(static_cast<std::int64_t>(n * sizeof(T)), std::memory_order_relaxed);
+        ::operator delete(p, std::align_val_t{kColumnAlignment});
+    }
 
     // Default-initialise instead of zero-filling: every column is written in
     // full right after it is sized, and a second pass over fresh memory would

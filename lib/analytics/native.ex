@@ -26,6 +26,7 @@ defmodule Analytics.Native do
   def sketch_merge(_a, _b), do: not_loaded()
   def sketch_estimate(_sketch, _reducer), do: not_loaded()
   def info, do: not_loaded()
+  def native_counters, do: not_loaded()
 
   def redis_connect(_host, _port, _user, _password, _database, _timeout, _max_reply_bytes, _sync),
     do: not_loaded()

@@ -1,0 +1,165 @@
+defmodule Analytics.SoakTest do
+  # A long mixed run: reductions, fused queries, Redis fetches, timeouts,
+  # callers killed mid-call and server restarts, from many processes at once.
+  # Afterwards nothing may be left: no native column, no pending request, no
+  # engine, no hung caller, and the VM's memory back within a bound.
+  #
+  #   mix test --only soak                     1,000,000 calls
+  #   SOAK_CALLS=20000 mix test --only soak    the short variant CI runs
+  use ExUnit.Case, async: false
+  require Analytics
+  alias Analytics.{Redis, RedisServer, Series}
+
+  @moduletag :soak
+  @moduletag timeout: :infinity
+  @workers 8
+  # The VM's own memory may grow this much (code loaded, ETS, allocator
+  # caches); a leak of one column per call would be orders of magnitude more.
+  @memory_bound_bytes 64 * 1024 * 1024
+
+  test "a million mixed calls leave nothing behind" do
+    calls = String.to_integer(System.get_env("SOAK_CALLS", "1000000"))
+    server = RedisServer.start!()
+    fill(server)
+    settle()
+    before = Analytics.native_counters()
+    memory_before = :erlang.memory(:total)
+    shared = Series.from_list(for i <- 1..10_000, do: i * 0.5)
+
+    {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
+    {:ok, slow} = Redis.start_link(url: RedisServer.url(server))
+    started = System.monotonic_time(:millisecond)
+
+    workers =
+      for worker <- 1..@workers,
+          do: Task.async(fn -> work(worker, div(calls, @workers), conn, slow, shared) end)
+
+    # Meanwhile, from here (where test clean-up must be registered): Redis
+    # is killed, restarted and refilled every 0.5 s until a worker is done.
+    restarts = restart_until_done(server, workers, 0)
+
+    outcomes =
+      workers
+      |> Enum.map(&Task.await(&1, :infinity))
+      |> Enum.reduce(%{}, fn counts, acc -> Map.merge(acc, counts, fn _, a, b -> a + b end) end)
+
+    seconds = (System.monotonic_time(:millisecond) - started) / 1000
+    Redis.stop(conn)
+    Redis.stop(slow)
+
+    # Everything the run made is garbage now: collect it and look.
+    assert wait_until(fn ->
+             settle()
+             after_run = Analytics.native_counters()
+
+             after_run.redis_requests == 0 and after_run.redis_engines == 0 and
+               after_run.column_buffers == before.column_buffers + 1
+           end),
+           "left behind: #{inspect(Analytics.native_counters())} (before: #{inspect(before)})"
+
+    growth = :erlang.memory(:total) - memory_before
+
+    IO.puts(
+      "\nsoak: #{calls} calls by #{@workers} processes in #{Float.round(seconds, 1)} s, " <>
+        "#{restarts} Redis restarts; " <>
+        "outcomes #{inspect(outcomes)}; native before #{inspect(before)}, after " <>
+        "#{inspect(Analytics.native_counters())}; VM memory growth #{div(growth, 1024)} KiB"
+    )
+
+    assert growth < @memory_bound_bytes
+    assert outcomes[:ok] > calls / 2
+    assert restarts > 0 or seconds < 1
+    assert Series.size(shared) == 10_000
+  end
+
+  defp work(worker, calls, conn, slow, shared) do
+    :rand.seed(:exsss, {worker, 7, 7})
+
+    Enum.reduce(1..calls, %{}, fn i, counts ->
+      outcome = call(rem(i, 10), i, conn, slow, shared)
+      Map.update(counts, outcome, 1, &(&1 + 1))
+    end)
+  end
+
+  defp call(0, _i, _conn, _slow, _shared) do
+    values = for _ <- 1..Enum.random(0..200), do: :rand.uniform()
+    Analytics.reduce(values, [:sum, :median, :n_distinct])
+    :ok
+  end
+
+  defp call(1, _i, _conn, _slow, shared) do
+    Analytics.reduce(shared, [:mean, {:approx_quantile, 0.9}],
+      map: Analytics.expr(x * 2),
+      where: Analytics.expr(x > 100)
+    )
+
+    :ok
+  end
+
+  defp call(2, _i, _conn, _slow, shared) do
+    offset = Enum.random(0..9_000)
+    shared |> Series.slice(offset, 1_000) |> Series.cast(:i64) |> Analytics.reduce(:sum)
+    :ok
+  end
+
+  # A slow command that times out: the reply comes later and is dropped.
+  defp call(3, i, _conn, slow, _shared) when rem(i, 100) == 3 do
+    classify(Redis.command(slow, ["BLPOP", "nothing", "0.01"], timeout: 1))
+  end
+
+  # A caller killed while its fetch is in flight.
+  defp call(4, i, conn, _slow, _shared) when rem(i, 100) == 4 do
+    {pid, ref} = spawn_monitor(fn -> Redis.fetch(conn, {:lrange, "numbers", 0, -1, :f64}) end)
+    Process.exit(pid, :kill)
+    receive do: ({:DOWN, ^ref, _, _, _} -> :killed)
+  end
+
+  defp call(5, _i, conn, _slow, _shared),
+    do:
+      classify(
+        Redis.fetch_many(conn, [{:get, "packed", :i64}, {:lrange, "numbers", 0, 99, :f64}])
+      )
+
+  defp call(_n, _i, conn, _slow, _shared),
+    do: classify(Redis.fetch(conn, {:lrange, "numbers", 0, -1, :f64}))
+
+  defp classify({:ok, _}), do: :ok
+  defp classify({:error, %{__struct__: module} = error}), do: {module, Map.get(error, :reason)}
+
+  defp restart_until_done(server, workers, restarts) do
+    Process.sleep(500)
+
+    if Enum.all?(workers, &Process.alive?(&1.pid)) do
+      RedisServer.stop(server)
+      server = RedisServer.restart!(server)
+      fill(server)
+      restart_until_done(server, workers, restarts + 1)
+    else
+      restarts
+    end
+  end
+
+  defp fill(server) do
+    {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
+
+    {:ok, _} =
+      Redis.command(conn, ["RPUSH", "numbers" | Enum.map(1..1_000, &Integer.to_string/1)])
+
+    packed = for i <- 1..1_000, into: <<>>, do: <<i::signed-native-64>>
+    {:ok, "OK"} = Redis.command(conn, ["SET", "packed", packed])
+    Redis.stop(conn)
+  end
+
+  defp settle do
+    for pid <- Process.list(), do: :erlang.garbage_collect(pid)
+    :ok
+  end
+
+  defp wait_until(fun, tries \\ 200) do
+    cond do
+      fun.() -> true
+      tries == 0 -> false
+      true -> Process.sleep(50) && wait_until(fun, tries - 1)
+    end
+  end
+end
