@@ -329,17 +329,22 @@ defmodule Analytics do
   a map when the reducers were a list.
   """
   @spec finalize(State.t()) :: result() | %{reducer() => result()}
-  def finalize(%State{reducers: reducers} = state) when is_list(reducers) do
-    Map.new(reducers, &{&1, State.finalize_one(state, Reducers.finalizer(&1))})
-  end
+  def finalize(%State{} = state) do
+    case State.check!(state).reducers do
+      reducers when is_list(reducers) ->
+        Map.new(reducers, &{&1, State.finalize_one(state, Reducers.finalizer(&1))})
 
-  def finalize(%State{reducers: reducer} = state),
-    do: State.finalize_one(state, Reducers.finalizer(reducer))
+      reducer ->
+        State.finalize_one(state, Reducers.finalizer(reducer))
+    end
+  end
 
   def finalize(other),
     do: raise(ArgumentError, "expected an %Analytics.State{}, got: #{inspect(other)}")
 
   defp same_kind!(%State{version: version} = state, first) do
+    State.check!(state)
+
     cond do
       version != State.version() ->
         raise ArgumentError,

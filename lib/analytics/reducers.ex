@@ -27,8 +27,14 @@ defmodule Analytics.Reducers do
   # Specs for one reducer or a non-empty list of them.
   @spec normalize_all(Analytics.reducer() | [Analytics.reducer()]) :: [spec(), ...]
   def normalize_all([]), do: raise(ArgumentError, "expected at least one reducer, got: []")
-  def normalize_all(reducers) when is_list(reducers), do: Enum.map(reducers, &normalize/1)
+  def normalize_all(reducers) when is_list(reducers), do: normalize_list(reducers, reducers)
   def normalize_all(reducer), do: [normalize(reducer)]
+
+  defp normalize_list([], _all), do: []
+  defp normalize_list([reducer | rest], all), do: [normalize(reducer) | normalize_list(rest, all)]
+
+  defp normalize_list(_tail, all),
+    do: raise(ArgumentError, "expected a proper list of reducers, got: #{inspect(all)}")
 
   @doc false
   @spec normalize(Analytics.reducer()) :: spec()

@@ -56,6 +56,45 @@ defmodule Analytics.State do
   @doc false
   def version, do: @version
 
+  @extended_atoms [:nan, :infinity, :neg_infinity]
+
+  @doc false
+  # A state may come back from storage or another node: every field is
+  # checked against the type above before it is used (the sketches, :hll
+  # and :dd, by the NIF as it decodes them).
+  def check!(%__MODULE__{} = state) do
+    Analytics.Reducers.normalize_all(state.reducers)
+
+    checks = [
+      version: is_integer(state.version),
+      dtype: state.dtype in [:f64, :i64],
+      rows: non_negative?(state.rows),
+      count: non_negative?(state.count),
+      sum: extended?(state.sum),
+      m2: extended?(state.m2),
+      product: extended?(state.product),
+      min: state.min == nil or extended?(state.min),
+      max: state.max == nil or extended?(state.max),
+      argmin: state.argmin == nil or non_negative?(state.argmin),
+      argmax: state.argmax == nil or non_negative?(state.argmax)
+    ]
+
+    case Enum.find(checks, fn {_field, ok} -> not ok end) do
+      nil ->
+        state
+
+      {field, _} ->
+        raise ArgumentError,
+              "not a valid %Analytics.State{}: #{field} is #{inspect(Map.fetch!(state, field))}"
+    end
+  end
+
+  def check!(other),
+    do: raise(ArgumentError, "expected an %Analytics.State{}, got: #{inspect(other)}")
+
+  defp non_negative?(value), do: is_integer(value) and value >= 0
+  defp extended?(value), do: is_number(value) or value in @extended_atoms
+
   @doc false
   # Consecutive pieces, in order: positions of the later piece shift by the
   # input rows of the earlier one (more than its count under a where:).
