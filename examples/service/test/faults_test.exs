@@ -1,17 +1,10 @@
 defmodule AnalyticsService.FaultsTest do
   use AnalyticsService.ServiceCase, async: false
+  import Analytics.Eventually
   alias Analytics.{Redis, RedisServer}
 
   setup do
     start_service!(metrics: 5, refresh: 200)
-  end
-
-  defp wait_until(fun, tries \\ 400) do
-    cond do
-      fun.() -> true
-      tries == 0 -> false
-      true -> Process.sleep(25) && wait_until(fun, tries - 1)
-    end
   end
 
   defp health(port), do: get!(port, "/health") |> elem(1)

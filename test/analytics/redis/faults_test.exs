@@ -1,5 +1,6 @@
 defmodule Analytics.Redis.FaultsTest do
   use ExUnit.Case, async: true
+  import Analytics.Eventually
   alias Analytics.{Redis, RedisServer}
   alias Analytics.Redis.ConnectionError
 
@@ -130,14 +131,6 @@ defmodule Analytics.Redis.FaultsTest do
   defp client_list(conn) do
     {:ok, list} = Redis.command(conn, ["CLIENT", "LIST"])
     list
-  end
-
-  defp wait_until(check, tries \\ 100) do
-    cond do
-      check.() -> true
-      tries == 0 -> false
-      true -> Process.sleep(20) && wait_until(check, tries - 1)
-    end
   end
 
   test "a reply over max_reply_bytes is refused and the connection recovers", %{server: server} do
