@@ -13,7 +13,11 @@ install_missing_packages() {
   done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "==> installing ${missing[*]}"
-    apt-get update -q
+    # Once per script, however many times it installs.
+    if [ -z "${ANALYTICS_APT_UPDATED:-}" ]; then
+      apt-get update -q
+      ANALYTICS_APT_UPDATED=1
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
 }
