@@ -67,11 +67,28 @@ defmodule AnalyticsService.FaultsTest do
     assert {200, %{"rows" => 20_000}} = get!(port, "/metrics/cpu.web-01/summary")
   end
 
+  test "a value that cannot be decoded leaves the data stale, Redis up, and the error named",
+       %{port: port, conn: conn} do
+    {:ok, "OK"} = Redis.command(conn, ["SET", "metric:cpu.web-01:values", "not packed"])
+    assert wait_until(fn -> health(port)["status"] == "stale" end)
+    assert %{"redis" => "up", "cache" => %{"last_error" => error}} = health(port)
+    assert error =~ "metric:cpu.web-01:values"
+    assert {200, %{"rows" => 20_000}} = get!(port, "/metrics/cpu.web-01/summary?reducers=count")
+  end
+
   test "stopping the service closes its port and its Redis connection", %{port: port} do
     pid = Process.whereis(AnalyticsService.cache())
     ref = Process.monitor(pid)
     :ok = stop_supervised(AnalyticsService)
     assert_receive {:DOWN, ^ref, :process, ^pid, _}
-    assert {:error, :econnrefused} = :gen_tcp.connect({127, 0, 0, 1}, port, [])
+    # httpd closes its listener just after stop returns.
+    assert wait_until(fn ->
+             case :gen_tcp.connect({127, 0, 0, 1}, port, []) do
+               {:error, :econnrefused} -> true
+               # Accepted, or reset, by the listener as it closes.
+               {:error, _closing} -> false
+               {:ok, socket} -> :gen_tcp.close(socket) && false
+             end
+           end)
   end
 end

@@ -81,7 +81,7 @@ defmodule AnalyticsService.Router do
 
     body = %{
       status: state,
-      redis: if(status.state == :stale, do: "down", else: "up"),
+      redis: redis_state(status.last_error),
       cache: %{
         state: status.state,
         age_ms: status.age_ms,
@@ -95,6 +95,11 @@ defmodule AnalyticsService.Router do
 
     {if(status.state == :empty, do: 503, else: 200), body}
   end
+
+  # Only a connection error means Redis is down; a value that could not be
+  # decoded leaves the cache stale with Redis up.
+  defp redis_state(%Analytics.Redis.ConnectionError{}), do: "down"
+  defp redis_state(_last_error), do: "up"
 
   defp list_metrics(%{cache: cache}) do
     metrics =
