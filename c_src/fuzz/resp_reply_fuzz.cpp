@@ -17,10 +17,6 @@ using analytics::series::Dtype;
 
 namespace {
 
-struct ReaderFree {
-    void operator()(redisReader* r) const { redisReaderFree(r); }
-};
-
 std::optional<ColumnDecoder> decoder_for(std::uint8_t mode) {
     constexpr ColumnLayout layouts[] = {ColumnLayout::packed, ColumnLayout::elements, ColumnLayout::odd_elements};
     if (mode % 7 == 0) return std::nullopt;
@@ -36,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     data += 2;
     size -= 2;
 
-    const std::unique_ptr<redisReader, ReaderFree> reader(redisReaderCreateWithFunctions(reply_functions()));
+    const Reader reader = make_reader();
     std::optional<ColumnDecoder> decoder = decoder_for(mode);
     ReplyTarget target{decoder ? &*decoder : nullptr};
     for (std::size_t offset = 0; offset < size; offset += chunk) {

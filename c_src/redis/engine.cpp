@@ -52,7 +52,7 @@ Engine::Engine(Key, Endpoint endpoint, EngineOptions options, Fd socket)
       socket_(std::move(socket)),
       epoll_(checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")),
       wake_fd_(checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
-      reader_(redisReaderCreateWithFunctions(reply_functions())) {
+      reader_(make_reader()) {
     if (!reader_) throw std::bad_alloc();
     epoll_event wake{};
     wake.events = EPOLLIN;
@@ -299,7 +299,7 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
         connected_ = false;
     }
     socket_ = Fd();  // closing it also drops it from the epoll set
-    reader_.reset(redisReaderCreateWithFunctions(reply_functions()));
+    reader_ = make_reader();
     // Requests accepted after the connection was lost and before submit saw
     // it; from here on submit refuses them itself. Their bytes go too: sent
     // on the next connection, their replies would arrive for nobody.

@@ -116,9 +116,6 @@ private:
         std::vector<SlotResult> results;
         bool answered = false;  // timed out: the reply is still read, then dropped
     };
-    struct ReaderFree {
-        void operator()(redisReader* r) const { redisReaderFree(r); }
-    };
 
     void run();
     void serve_connection();
@@ -148,7 +145,7 @@ private:
     Fd socket_;
     Fd epoll_;
     Fd wake_fd_;
-    std::unique_ptr<redisReader, ReaderFree> reader_;
+    Reader reader_;
     std::string write_buffer_;
     std::size_t write_offset_ = 0;
     std::deque<InFlight> in_flight_;

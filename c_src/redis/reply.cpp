@@ -192,6 +192,8 @@ redisReplyObjectFunctions functions = {create_string, create_array, create_integ
 
 redisReplyObjectFunctions* reply_functions() { return &functions; }
 
+Reader make_reader() { return Reader(redisReaderCreateWithFunctions(reply_functions())); }
+
 std::unique_ptr<Reply> reply_from_root(void* root) {
     if (root == &column_sentinel) return nullptr;
     return std::unique_ptr<Reply>(static_cast<Reply*>(root));

@@ -74,4 +74,12 @@ redisReplyObjectFunctions* reply_functions();
 inline void set_reply_target(redisReader* reader, ReplyTarget* target) { reader->privdata = target; }
 std::unique_ptr<Reply> reply_from_root(void* root);
 
+struct ReaderFree {
+    void operator()(redisReader* r) const { redisReaderFree(r); }
+};
+using Reader = std::unique_ptr<redisReader, ReaderFree>;
+
+// A reader with these object functions; null only when out of memory.
+Reader make_reader();
+
 }  // namespace analytics::redis

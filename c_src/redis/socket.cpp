@@ -115,14 +115,10 @@ void send_all(int fd, const std::string& bytes, Clock::time_point deadline) {
     }
 }
 
-struct ReaderFree {
-    void operator()(redisReader* r) const { redisReaderFree(r); }
-};
-
 // Runs one command and checks its reply is not an error.
 void expect_ok(int fd, const std::vector<std::string>& args, Clock::time_point deadline) {
     send_all(fd, format_command(args), deadline);
-    const std::unique_ptr<redisReader, ReaderFree> reader(redisReaderCreateWithFunctions(reply_functions()));
+    const Reader reader = make_reader();
     ReplyTarget tree;
     set_reply_target(reader.get(), &tree);
     char buffer[4096];

@@ -11,13 +11,6 @@ using analytics::series::Dtype;
 
 namespace {
 
-struct ReaderFree {
-    void operator()(redisReader* r) const { redisReaderFree(r); }
-};
-using Reader = std::unique_ptr<redisReader, ReaderFree>;
-
-Reader make_reader() { return Reader(redisReaderCreateWithFunctions(reply_functions())); }
-
 // Feeds `wire` one byte at a time (every split point) and returns the root.
 void* read_one(redisReader* reader, const std::string& wire, ReplyTarget& target) {
     set_reply_target(reader, &target);
