@@ -37,16 +37,13 @@ defmodule Analytics.RedisServer do
   """
   def stop(%__MODULE__{os_pid: os_pid}) do
     System.cmd("kill", ["-9", Integer.to_string(os_pid)], stderr_to_stdout: true)
-    wait_until_gone(os_pid, 200)
-  end
 
-  defp wait_until_gone(os_pid, 0), do: raise("redis-server #{os_pid} did not die")
-
-  defp wait_until_gone(os_pid, tries) do
-    case System.cmd("kill", ["-0", Integer.to_string(os_pid)], stderr_to_stdout: true) do
-      {_, 0} -> Process.sleep(10) && wait_until_gone(os_pid, tries - 1)
-      _gone -> :ok
+    gone? = fn ->
+      elem(System.cmd("kill", ["-0", "#{os_pid}"], stderr_to_stdout: true), 1) != 0
     end
+
+    Analytics.Eventually.wait_until(gone?, 2_000) || raise("redis-server #{os_pid} did not die")
+    :ok
   end
 
   def pause(%__MODULE__{os_pid: os_pid}),

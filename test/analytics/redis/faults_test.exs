@@ -60,12 +60,9 @@ defmodule Analytics.Redis.FaultsTest do
 
   defp pending(conn), do: Analytics.Native.redis_pending(:persistent_term.get({Redis, conn}))
 
-  defp wait_until_pending(conn, count, tries \\ 200) do
-    cond do
-      pending(conn) == count -> :ok
-      tries == 0 -> flunk("#{pending(conn)} requests pending, expected #{count}")
-      true -> Process.sleep(10) && wait_until_pending(conn, count, tries - 1)
-    end
+  defp wait_until_pending(conn, count) do
+    assert wait_until(fn -> pending(conn) == count end, 2_000),
+           "#{pending(conn)} requests pending, expected #{count}"
   end
 
   test "callers that die have their pending requests dropped", %{conn: conn, server: server} do

@@ -142,11 +142,11 @@ defmodule AnalyticsService.Router do
     grouped(Metrics.window(columns, from, to), by, nil, Params.reducers(query))
   end
 
-  defp query(body, %{cache: cache}) do
+  defp query(body, context) do
     name = Map.get(body, "metric") || raise BadRequest, "metric is required"
     unless is_binary(name), do: raise(BadRequest, "metric must be a name")
     {from, to} = Params.time_range(body)
-    window = Metrics.window(metric!(%{cache: cache}, name), from, to)
+    window = Metrics.window(metric!(context, name), from, to)
     labelled = Params.reducers(body)
     map = Params.expression(body, "map")
     where = Params.expression(body, "where")

@@ -12,7 +12,8 @@ defmodule AnalyticsService.Backend.Elixir do
   @impl true
   def summary(values, reducers) do
     list = for <<x::float-native-64 <- Analytics.Series.to_binary(values)>>, do: x
-    sorted = if Enum.any?(reducers, &sorts?/1), do: Enum.sort(list)
+    # Sorted once, as a tuple: each quantile reads two elements by rank.
+    sorted = if Enum.any?(reducers, &sorts?/1), do: list |> Enum.sort() |> List.to_tuple()
     Enum.map(reducers, &reduce(&1, list, sorted))
   end
 
@@ -39,10 +40,11 @@ defmodule AnalyticsService.Backend.Elixir do
 
   # Linear interpolation between closest ranks, as Analytics does.
   defp reduce({:quantile, q}, _list, sorted) do
-    position = q * (length(sorted) - 1)
+    last = tuple_size(sorted) - 1
+    position = q * last
     low = floor(position)
-    [a, b] = sorted |> Enum.drop(low) |> Enum.take(2) |> then(&(&1 ++ &1)) |> Enum.take(2)
-    a + (b - a) * (position - low)
+    a = elem(sorted, low)
+    a + (elem(sorted, min(low + 1, last)) - a) * (position - low)
   end
 
   defp reduce(other, _list, _sorted),
