@@ -100,9 +100,10 @@ defmodule Analytics.Cache do
 
   @doc "Every cached key, sorted."
   @spec keys(name()) :: [term()]
-  def keys(cache) when is_atom(cache) do
-    cache |> table!() |> :ets.select([{{{:entry, :"$1"}, :_}, [], [:"$1"]}]) |> Enum.sort()
-  end
+  def keys(cache) when is_atom(cache), do: cache |> table!() |> entry_keys() |> Enum.sort()
+
+  # The keys alone, without copying the series out of the table.
+  defp entry_keys(table), do: :ets.select(table, [{{{:entry, :"$1"}, :_}, [], [:"$1"]}])
 
   @doc """
   How current the data is.
@@ -271,7 +272,7 @@ defmodule Analytics.Cache do
     :ets.insert(table, Enum.map(entries, fn {key, series} -> {{:entry, key}, series} end))
     current = MapSet.new(entries, &elem(&1, 0))
 
-    for {{:entry, key}, _} <- :ets.tab2list(table),
+    for key <- entry_keys(table),
         not MapSet.member?(current, key),
         do: :ets.delete(table, {:entry, key})
   end
@@ -322,7 +323,7 @@ defmodule Analytics.Cache do
     end)
   end
 
-  # SCAN may return a key more than once; the keys are deduplicated later.
+  # SCAN may return a key more than once.
   defp scan(conn, pattern, cursor, deadline, acc) do
     args = ["SCAN", cursor, "MATCH", pattern, "COUNT", @scan_count]
 
