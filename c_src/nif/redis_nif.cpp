@@ -213,6 +213,7 @@ std::string format_one(ErlNifEnv* env, ERL_NIF_TERM command) {
     }
     std::vector<std::string_view> args;
     for (const ErlNifBinary& b : binaries) args.emplace_back(reinterpret_cast<const char*>(b.data), b.size);
+    if (auto why = redis::refusal(args)) throw std::invalid_argument(*why);
     return redis::format_command(args);
 }
 

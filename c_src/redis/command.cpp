@@ -2,9 +2,13 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <utility>
 
 namespace analytics::redis {
 
@@ -25,6 +29,45 @@ std::string format_command(const std::vector<std::string_view>& args) {
 
 std::string format_command(const std::vector<std::string>& args) {
     return format_command(std::vector<std::string_view>(args.begin(), args.end()));
+}
+
+namespace {
+
+bool same_word(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
+           });
+}
+
+constexpr std::string_view kPubSub =
+    " puts the connection in pub/sub mode, where replies no longer match commands; use a separate pub/sub client";
+
+// Only the name is ever quoted back: arguments may hold a password.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kRefused{{
+    {"SUBSCRIBE", kPubSub},
+    {"PSUBSCRIBE", kPubSub},
+    {"SSUBSCRIBE", kPubSub},
+    {"UNSUBSCRIBE", kPubSub},
+    {"PUNSUBSCRIBE", kPubSub},
+    {"SUNSUBSCRIBE", kPubSub},
+    {"MONITOR", " streams every command the server runs instead of one reply; use a separate client"},
+    {"AUTH", " is run by the connection itself: pass :username and :password to start_link/1"},
+    {"SELECT", " is run by the connection itself: pass :database to start_link/1 (one connection per database)"},
+    {"HELLO", " would switch the shared connection's protocol or credentials; the engine speaks RESP2"},
+    {"RESET", " would drop the connection's AUTH and SELECT for every caller"},
+}};
+
+}  // namespace
+
+std::optional<std::string> refusal(const std::vector<std::string_view>& args) {
+    if (args.empty()) return std::nullopt;
+    for (const auto& [name, why] : kRefused) {
+        if (same_word(args[0], name)) return std::string(name) + std::string(why);
+    }
+    if (args.size() >= 2 && same_word(args[0], "CLIENT") && same_word(args[1], "REPLY")) {
+        return "CLIENT REPLY would suppress replies that the pipelined connection matches to its callers";
+    }
+    return std::nullopt;
 }
 
 }  // namespace analytics::redis

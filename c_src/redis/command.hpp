@@ -2,6 +2,7 @@
 // redisFormatCommandArgv), so keys with spaces, quotes or CRLF stay one argument.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,5 +11,11 @@ namespace analytics::redis {
 
 std::string format_command(const std::vector<std::string_view>& args);
 std::string format_command(const std::vector<std::string>& args);
+
+// Why a caller's command cannot run on the shared pipelined connection, if it
+// cannot: it would break the one-reply-per-command order every caller's reply
+// is matched by (pub/sub, MONITOR, CLIENT REPLY), or change connection state
+// that a reconnect silently undoes (AUTH, SELECT, HELLO, RESET).
+std::optional<std::string> refusal(const std::vector<std::string_view>& args);
 
 }  // namespace analytics::redis

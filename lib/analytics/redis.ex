@@ -32,6 +32,13 @@ defmodule Analytics.Redis do
   Blocking commands (BLPOP and friends) hold the whole pipelined connection
   while they wait: give them a connection of their own.
 
+  Every caller's reply is matched to its command by order, so commands that
+  break that order or change the shared connection behind the other callers'
+  backs raise `ArgumentError` before anything is sent: SUBSCRIBE and the other
+  pub/sub commands, MONITOR, CLIENT REPLY, and AUTH, SELECT, HELLO and RESET
+  (a reconnect would silently undo them; use the `:username`, `:password` and
+  `:database` options).
+
   Callers find the engine through `:persistent_term`, so a call never
   messages the connection process. The process owns its engine through a
   native monitor: however it dies, even killed outright with `:kill`, the
@@ -114,7 +121,8 @@ defmodule Analytics.Redis do
 
   Arguments are strings (integers and floats are converted); each travels as
   one bulk string, so a key with spaces, quotes or CRLF is still one argument.
-  Option `:timeout` in ms, default 5,000.
+  Option `:timeout` in ms, default 5,000. Commands that would desynchronise
+  the shared connection raise `ArgumentError` (see the module docs).
   """
   @spec command(conn(), [String.t() | number()], keyword()) :: {:ok, value()} | {:error, error()}
   def command(conn, args, opts \\ []) do

@@ -51,6 +51,33 @@ defmodule Analytics.Redis.BadInputTest do
     end
   end
 
+  test "commands that would desynchronise or silently change the shared connection are refused",
+       %{conn: conn} do
+    for {command, name} <- [
+          {["SUBSCRIBE", "news"], "SUBSCRIBE"},
+          {["psubscribe", "n*"], "PSUBSCRIBE"},
+          {["MONITOR"], "MONITOR"},
+          {["CLIENT", "REPLY", "OFF"], "CLIENT REPLY"},
+          {["client", "reply", "skip"], "CLIENT REPLY"},
+          {["SELECT", 1], "SELECT"},
+          {["AUTH", "user", "hunter2"], "AUTH"},
+          {["HELLO", "3"], "HELLO"},
+          {["RESET"], "RESET"}
+        ] do
+      error = assert_raise ArgumentError, fn -> Redis.command(conn, command) end
+      assert String.starts_with?(error.message, name <> " ")
+      refute error.message =~ "hunter2"
+
+      assert_raise ArgumentError, ~r/^#{name} /, fn ->
+        Redis.pipeline(conn, [["PING"], command])
+      end
+    end
+
+    # Nothing was sent: replies still pair with their commands.
+    assert Redis.pipeline(conn, [["PING"], ["CLIENT", "SETNAME", "ok"], ["ECHO", "x"]]) ==
+             {:ok, ["PONG", "OK", "x"]}
+  end
+
   test "fetch, fetch_async and fetch_many reject malformed specs", %{conn: conn} do
     for {spec, message} <- @bad_specs do
       assert_raise ArgumentError, message, fn -> Redis.fetch(conn, spec) end
