@@ -8,20 +8,35 @@ defmodule BenchHelper do
   @min_sample_us 10_000
 
   def median_us(fun) do
-    reps = calibrate(fun, 1)
+    reps = calibrate(fun, 1, @min_sample_us)
 
-    samples =
-      for _ <- 1..@samples do
-        {us, _} = :timer.tc(fn -> repeat(fun, reps) end)
-        us / reps
-      end
-
-    samples |> Enum.sort() |> Enum.at(div(@samples, 2))
+    median(for _ <- 1..@samples, do: sample_us(fun, reps))
   end
 
-  defp calibrate(fun, reps) do
+  # `a` against `b`, their samples taken in turn (each at least 1 ms, up to
+  # 41 pairs within about 2 s a side), so that a noisy stretch of a shared
+  # machine lands on both sides: {median a, median b, median of the paired
+  # ratios b/a}.
+  def paired_us(a, b) do
+    {reps_a, reps_b} = {calibrate(a, 1, 1_000), calibrate(b, 1, 1_000)}
+    slowest = max(sample_us(a, reps_a) * reps_a, sample_us(b, reps_b) * reps_b)
+    pairs = (2_000_000 / slowest) |> trunc() |> max(5) |> min(41)
+
+    samples = for _ <- 1..pairs, do: {sample_us(a, reps_a), sample_us(b, reps_b)}
+    {samples_a, samples_b} = Enum.unzip(samples)
+    {median(samples_a), median(samples_b), median(Enum.map(samples, fn {x, y} -> y / x end))}
+  end
+
+  defp sample_us(fun, reps) do
     {us, _} = :timer.tc(fn -> repeat(fun, reps) end)
-    if us >= @min_sample_us, do: reps, else: calibrate(fun, reps * 2)
+    us / reps
+  end
+
+  defp median(samples), do: samples |> Enum.sort() |> Enum.at(div(length(samples), 2))
+
+  defp calibrate(fun, reps, min_us) do
+    {us, _} = :timer.tc(fn -> repeat(fun, reps) end)
+    if us >= min_us, do: reps, else: calibrate(fun, reps * 2, min_us)
   end
 
   defp repeat(fun, 1), do: fun.()
@@ -29,6 +44,25 @@ defmodule BenchHelper do
   defp repeat(fun, n) do
     fun.()
     repeat(fun, n - 1)
+  end
+
+  # The probe's p99 while `processes` processes call `fun` in a loop; returns
+  # {p99_us, calls completed meanwhile}.
+  def probe_p99_under_load(count, processes, fun) do
+    stop = :atomics.new(1, [])
+
+    workers =
+      for _ <- 1..processes do
+        Task.async(fn ->
+          Stream.repeatedly(fun)
+          |> Stream.take_while(fn _ -> :atomics.get(stop, 1) == 0 end)
+          |> Enum.count()
+        end)
+      end
+
+    p99 = probe_p99(count)
+    :atomics.put(stop, 1, 1)
+    {p99, workers |> Task.await_many(60_000) |> Enum.sum()}
   end
 
   # The scheduler wake-up probe: sleeps 1 ms `count` times and returns the

@@ -1,7 +1,7 @@
 # Analytics.Redis against eredis (Debian's erlang-redis-client) and
 # redis-benchmark, on loopback, in one run. Starts its own redis-server.
 #
-#   mix run bench/redis_bench.exs
+#   bash bench/redis_bench.sh     (installs eredis and redis-tools first)
 #
 # Ratios are (reference time) / (Analytics time): higher is better.
 Code.require_file("bench_helper.exs", __DIR__)
@@ -30,16 +30,26 @@ defmodule RedisBench do
     for <<x::float-native-64 <- bin>>, do: x
   end
 
-  # GETs per second from `callers` processes each running `batches` calls of `fun`.
-  def throughput(callers, batches, per_call, fun) do
-    {us, _} =
+  # GETs per second from `callers` processes calling `fun` (`per_call` GETs
+  # each) for `seconds`, long enough that start-up does not count.
+  def throughput(callers, seconds, per_call, fun) do
+    deadline = System.monotonic_time(:millisecond) + seconds * 1000
+
+    {us, calls} =
       :timer.tc(fn ->
         1..callers
-        |> Enum.map(fn _ -> Task.async(fn -> for _ <- 1..batches, do: {:ok, _} = fun.() end) end)
-        |> Task.await_many(120_000)
+        |> Enum.map(fn _ ->
+          Task.async(fn ->
+            Stream.repeatedly(fn -> {:ok, _} = fun.() end)
+            |> Stream.take_while(fn _ -> System.monotonic_time(:millisecond) < deadline end)
+            |> Enum.count()
+          end)
+        end)
+        |> Task.await_many(seconds * 1000 + 120_000)
+        |> Enum.sum()
       end)
 
-    callers * batches * per_call / (us / 1_000_000)
+    calls * per_call / (us / 1_000_000)
   end
 
   # SET first, so that the GETs read a real value (a GET of a missing key is nil).
@@ -76,6 +86,7 @@ packed = :binary.copy(<<1.5::float-native-64>>, 8 * 1024 * 1024)
 gets = for _ <- 1..1000, do: ["GET", "small"]
 
 widths = [40, 14, 14, 8]
+IO.puts("Medians of samples taken in turn; the ratio is the median of the paired ratios.")
 B.row(["work", "analytics us", "eredis us", "ratio"], widths)
 
 for {label, ours, theirs} <- [
@@ -90,14 +101,13 @@ for {label, ours, theirs} <- [
        fn -> Redis.fetch(conn, {:get, "packed64m", :f64}, timeout: 60_000) end,
        fn -> RedisBench.eredis_packed(eredis, "packed64m") end}
     ] do
-  t_ours = B.median_us(ours)
-  t_theirs = B.median_us(theirs)
-  B.row([label, t_ours, t_theirs, t_theirs / t_ours], widths)
+  {t_ours, t_theirs, ratio} = B.paired_us(ours, theirs)
+  B.row([label, t_ours, t_theirs, ratio], widths)
 end
 
 IO.puts("\nPipelined GET throughput against redis-benchmark (-P 32, 50 clients)")
-ours_rps = RedisBench.throughput(8, 50, 1000, fn -> Redis.pipeline(conn, gets) end)
-bench_rps = RedisBench.redis_benchmark(port, ["-P", "32", "-n", "500000"])
+ours_rps = RedisBench.throughput(8, 3, 1000, fn -> Redis.pipeline(conn, gets) end)
+bench_rps = RedisBench.redis_benchmark(port, ["-P", "32", "-n", "5000000"])
 IO.puts("analytics, 8 callers x 1,000-GET pipelines:     #{round(ours_rps)} GET/s")
 
 IO.puts(
@@ -107,34 +117,48 @@ IO.puts(
 value8k = :binary.copy(<<2.0::float-native-64>>, 1024)
 {:ok, _} = Redis.pipeline(conn, for(i <- 1..100, do: ["SET", "v8k:#{i}", value8k]))
 specs = for i <- 1..100, do: {:get, "v8k:#{i}", :f64}
-ours_8k = RedisBench.throughput(8, 50, 100, fn -> Redis.fetch_many(conn, specs) end)
-bench_8k = RedisBench.redis_benchmark(port, ["-P", "32", "-d", "8192", "-n", "100000"])
+ours_8k = RedisBench.throughput(8, 3, 100, fn -> Redis.fetch_many(conn, specs) end)
+bench_8k = RedisBench.redis_benchmark(port, ["-P", "32", "-d", "8192", "-n", "500000"])
 IO.puts("analytics, 8 callers x fetch_many of 100 8 KiB: #{round(ours_8k)} GET/s")
 
 IO.puts(
   "redis-benchmark GET -P 32 -d 8192:             #{round(bench_8k)} GET/s  ratio #{Float.round(ours_8k / bench_8k, 2)}"
 )
 
-IO.puts("\nScheduler wake-up probe: a process sleeping 1 ms, p99 of how late it wakes")
-idle_p99 = B.probe_p99(2000)
+IO.puts("""
+
+Scheduler wake-up probe: a process sleeping 1 ms, p99 of how late it wakes
+(Process.sleep/1 rounds up to the next 1 ms timer tick, so idle is ~1 ms).
+The references load the same BEAM without this library: 50 processes doing
+the same LRANGE through eredis, and 50 processes calling an echo GenServer.
+""")
+
+defmodule RedisBench.Echo do
+  @moduledoc false
+  use GenServer
+  def init(state), do: {:ok, state}
+  def handle_call(:ping, _from, state), do: {:reply, :pong, state}
+end
+
+{:ok, echo} = GenServer.start_link(RedisBench.Echo, nil)
 {:ok, _} = Redis.command(conn, ["RPUSH", "l1k" | Enum.map(1..1000, &Integer.to_string/1)])
-stop = :atomics.new(1, [])
+idle_p99 = B.probe_p99(2000)
+probe_widths = [44, 10, 12, 14]
+B.row(["while 50 processes loop on", "p99 us", "extra us", "calls done"], probe_widths)
+B.row(["nothing (idle)", idle_p99, 0, 0], probe_widths)
 
-hammers =
-  for _ <- 1..50 do
-    Task.async(fn ->
-      Stream.repeatedly(fn -> Redis.fetch(conn, {:lrange, "l1k", 0, -1, :i64}) end)
-      |> Enum.take_while(fn _ -> :atomics.get(stop, 1) == 0 end)
-      |> length()
-    end)
-  end
-
-loaded_p99 = B.probe_p99(2000)
-:atomics.put(stop, 1, 1)
-fetches = hammers |> Task.await_many(60_000) |> Enum.sum()
-
-IO.puts(
-  "idle: #{idle_p99} us late; while 50 processes hammer fetches (#{fetches} done): #{loaded_p99} us late"
-)
+for {label, fun} <- [
+      {"analytics fetch, LRANGE 1,000 into :i64",
+       fn -> Redis.fetch(conn, {:lrange, "l1k", 0, -1, :i64}) end},
+      {"eredis LRANGE 1,000 + String.to_integer",
+       fn ->
+         {:ok, items} = :eredis.q(eredis, ["LRANGE", "l1k", "0", "-1"])
+         Enum.map(items, &String.to_integer/1)
+       end},
+      {"GenServer.call to an echo process", fn -> GenServer.call(echo, :ping) end}
+    ] do
+  {p99, calls} = B.probe_p99_under_load(2000, 50, fun)
+  B.row([label, p99, p99 - idle_p99, calls], probe_widths)
+end
 
 LocalRedis.stop(server)

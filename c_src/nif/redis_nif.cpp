@@ -6,6 +6,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../redis/command.hpp"
@@ -198,23 +199,22 @@ const std::shared_ptr<redis::Engine>& get_engine(ErlNifEnv* env, ERL_NIF_TERM te
     return get_engine_resource(env, term).engine;
 }
 
-std::string format_one(ErlNifEnv* env, ERL_NIF_TERM command) {
-    std::vector<ErlNifBinary> binaries;
+// `args` is scratch space the caller reuses for every command of a request.
+void append_one(ErlNifEnv* env, ERL_NIF_TERM command, std::vector<std::string_view>& args, std::string& wire) {
+    args.clear();
     ERL_NIF_TERM head, tail = command;
     while (enif_get_list_cell(env, tail, &head, &tail)) {
         ErlNifBinary binary;
         if (!enif_inspect_iolist_as_binary(env, head, &binary)) {
             throw std::invalid_argument("command arguments must be strings, got: " + describe(env, head));
         }
-        binaries.push_back(binary);
+        args.emplace_back(reinterpret_cast<const char*>(binary.data), binary.size);
     }
-    if (binaries.empty() || !enif_is_empty_list(env, tail)) {
+    if (args.empty() || !enif_is_empty_list(env, tail)) {
         throw std::invalid_argument("a command must be a non-empty list of strings, got: " + describe(env, command));
     }
-    std::vector<std::string_view> args;
-    for (const ErlNifBinary& b : binaries) args.emplace_back(reinterpret_cast<const char*>(b.data), b.size);
     if (auto why = redis::refusal(args)) throw std::invalid_argument(*why);
-    return redis::format_command(args);
+    redis::append_command(wire, args);
 }
 
 redis::Slot decode_slot(ErlNifEnv* env, ERL_NIF_TERM spec) {
@@ -261,7 +261,8 @@ ERL_NIF_TERM request_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     redis::Request request;
     std::size_t commands = 0;
     ERL_NIF_TERM head, tail = argv[2];
-    for (; enif_get_list_cell(env, tail, &head, &tail); ++commands) request.wire += format_one(env, head);
+    std::vector<std::string_view> args;
+    for (; enif_get_list_cell(env, tail, &head, &tail); ++commands) append_one(env, head, args, request.wire);
     tail = argv[3];
     while (enif_get_list_cell(env, tail, &head, &tail)) request.slots.push_back(decode_slot(env, head));
     if (commands == 0) throw std::invalid_argument("a request needs at least one command");

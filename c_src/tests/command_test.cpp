@@ -1,12 +1,11 @@
 // Commands as they go on the wire, and the ones the shared connection refuses.
-#include <catch2/catch.hpp>
-
-#include <string>
-#include <utility>
-#include <string_view>
-#include <vector>
-
 #include "../redis/command.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 using namespace analytics::redis;
 
@@ -19,11 +18,16 @@ TEST_CASE("every argument travels as one bulk string", "[command]") {
 TEST_CASE("commands that break reply order or connection state are refused by name", "[command]") {
     using Args = std::vector<std::string_view>;
     const std::vector<std::pair<Args, std::string>> refused{
-        {{"SUBSCRIBE", "ch"}, "SUBSCRIBE "},   {{"psubscribe", "c*"}, "PSUBSCRIBE "},
-        {{"SSubscribe", "s"}, "SSUBSCRIBE "},  {{"unsubscribe"}, "UNSUBSCRIBE "},
-        {{"MONITOR"}, "MONITOR "},             {{"select", "2"}, "SELECT "},
-        {{"HELLO", "3"}, "HELLO "},            {{"RESET"}, "RESET "},
-        {{"client", "reply", "off"}, "CLIENT REPLY "}, {{"CLIENT", "REPLY", "SKIP"}, "CLIENT REPLY "},
+        {{"SUBSCRIBE", "ch"}, "SUBSCRIBE "},
+        {{"psubscribe", "c*"}, "PSUBSCRIBE "},
+        {{"SSubscribe", "s"}, "SSUBSCRIBE "},
+        {{"unsubscribe"}, "UNSUBSCRIBE "},
+        {{"MONITOR"}, "MONITOR "},
+        {{"select", "2"}, "SELECT "},
+        {{"HELLO", "3"}, "HELLO "},
+        {{"RESET"}, "RESET "},
+        {{"client", "reply", "off"}, "CLIENT REPLY "},
+        {{"CLIENT", "REPLY", "SKIP"}, "CLIENT REPLY "},
     };
     for (const auto& [args, prefix] : refused) {
         const auto why = refusal(args);
@@ -39,8 +43,8 @@ TEST_CASE("commands that break reply order or connection state are refused by na
 
 TEST_CASE("ordinary commands, and names that only look alike, pass", "[command]") {
     using Args = std::vector<std::string_view>;
-    for (const Args& args : {Args{"GET", "SUBSCRIBE"}, Args{"CLIENT", "SETNAME", "x"}, Args{"CLIENT"},
-                             Args{"SELECTX"}, Args{"PUBLISH", "ch", "m"}, Args{"SUBSCRIB"}, Args{}}) {
+    for (const Args& args : {Args{"GET", "SUBSCRIBE"}, Args{"CLIENT", "SETNAME", "x"}, Args{"CLIENT"}, Args{"SELECTX"},
+                             Args{"PUBLISH", "ch", "m"}, Args{"SUBSCRIB"}, Args{}}) {
         CHECK_FALSE(refusal(args).has_value());
     }
 }

@@ -16,7 +16,9 @@ defmodule Analytics.Redis.BadInputTest do
     {["GET", ["nested"]], ~r/strings or numbers, got: \["nested"\]/},
     {["GET", {:k}], ~r/strings or numbers/},
     {["GET", self()], ~r/strings or numbers/},
-    {[:GET], ~r/strings or numbers, got: :GET/}
+    {[:GET], ~r/strings or numbers, got: :GET/},
+    {["GET" | "k"], ~r/proper list, got a tail of: "k"/},
+    {["GET", "k" | :x], ~r/proper list, got a tail of: :x/}
   ]
 
   @bad_specs [
@@ -48,6 +50,10 @@ defmodule Analytics.Redis.BadInputTest do
       assert_raise ArgumentError, ~r/non-empty list of commands/, fn ->
         Redis.pipeline(conn, commands)
       end
+    end
+
+    assert_raise ArgumentError, ~r/proper list of commands, got a tail of: :x/, fn ->
+      Redis.pipeline(conn, [["PING"] | :x])
     end
   end
 
