@@ -123,6 +123,7 @@ private:
     void launch();
     void sleep_unless_woken(std::chrono::milliseconds duration);
     void take_inbox();
+    bool start_waiting();
     bool flush_writes();
     bool read_replies();
     bool parse_replies();
@@ -135,10 +136,13 @@ private:
     const Endpoint endpoint_;
     const EngineOptions options_;
 
-    std::mutex mutex_;  // guards inbox_, stopping_, connected_
+    std::mutex mutex_;  // guards inbox_, stopping_, connected_, waiting_
     std::vector<Request> inbox_;
     bool stopping_ = false;
     bool connected_ = false;
+    // The IO thread is (about to be) blocked in epoll_wait with an empty
+    // inbox: only then does a submission need to write the eventfd.
+    bool waiting_ = false;
     std::atomic<std::size_t> pending_{0};
 
     // Owned by the IO thread alone.
