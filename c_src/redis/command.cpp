@@ -49,8 +49,7 @@ bool same_word(std::string_view a, std::string_view b) {
 }
 
 constexpr std::string_view kPubSub =
-    " puts the connection in pub/sub mode, where replies no longer match "
-    "commands; use a separate pub/sub client";
+    " puts the connection in pub/sub mode, where replies no longer match commands; use a separate pub/sub client";
 
 // Only the name is ever quoted back: arguments may hold a password.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kRefused{{
@@ -60,18 +59,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kRefused
     {"UNSUBSCRIBE", kPubSub},
     {"PUNSUBSCRIBE", kPubSub},
     {"SUNSUBSCRIBE", kPubSub},
-    {"MONITOR",
-     " streams every command the server runs instead of one "
-     "reply; use a separate client"},
-    {"AUTH",
-     " is run by the connection itself: pass :username and "
-     ":password to start_link/1"},
-    {"SELECT",
-     " is run by the connection itself: pass :database to "
-     "start_link/1 (one connection per database)"},
-    {"HELLO",
-     " would switch the shared connection's protocol or "
-     "credentials; the engine speaks RESP2"},
+    {"MONITOR", " streams every command the server runs instead of one reply; use a separate client"},
+    {"AUTH", " is run by the connection itself: pass :username and :password to start_link/1"},
+    {"SELECT", " is run by the connection itself: pass :database to start_link/1 (one connection per database)"},
+    {"HELLO", " would switch the shared connection's protocol or credentials; the engine speaks RESP2"},
     {"RESET", " would drop the connection's AUTH and SELECT for every caller"},
 }};
 
@@ -83,8 +74,7 @@ std::optional<std::string> refusal(std::span<const std::string_view> args) {
         if (same_word(args[0], name)) return std::string(name) + std::string(why);
     }
     if (args.size() >= 2 && same_word(args[0], "CLIENT") && same_word(args[1], "REPLY")) {
-        return "CLIENT REPLY would suppress replies that the pipelined connection "
-               "matches to its callers";
+        return "CLIENT REPLY would suppress replies that the pipelined connection matches to its callers";
     }
     return std::nullopt;
 }

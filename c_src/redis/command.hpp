@@ -1,6 +1,5 @@
-// Commands on the wire: every argument its own bulk string (hiredis
-// redisFormatCommandArgv), so keys with spaces, quotes or CRLF stay one
-// argument.
+// Commands on the wire: every argument its own bulk string (hiredis argv
+// formatting), so keys with spaces, quotes or CRLF stay one argument.
 #pragma once
 
 #include <optional>

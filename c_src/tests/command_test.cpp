@@ -1,11 +1,12 @@
 // Commands as they go on the wire, and the ones the shared connection refuses.
-#include "../redis/command.hpp"
-
 #include <catch2/catch.hpp>
+
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "../redis/command.hpp"
 
 using namespace analytics::redis;
 
