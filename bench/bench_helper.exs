@@ -8,7 +8,7 @@ defmodule BenchHelper do
   @min_sample_us 10_000
 
   def median_us(fun) do
-    reps = calibrate(fun, 1, @min_sample_us)
+    {reps, _us} = calibrate(fun, 1, @min_sample_us)
 
     median(for _ <- 1..@samples, do: sample_us(fun, reps))
   end
@@ -18,9 +18,9 @@ defmodule BenchHelper do
   # machine lands on both sides: {median a, median b, median of the paired
   # ratios b/a}.
   def paired_us(a, b) do
-    {reps_a, reps_b} = {calibrate(a, 1, 1_000), calibrate(b, 1, 1_000)}
-    slowest = max(sample_us(a, reps_a) * reps_a, sample_us(b, reps_b) * reps_b)
-    pairs = (2_000_000 / slowest) |> trunc() |> max(5) |> min(41)
+    {reps_a, us_a} = calibrate(a, 1, 1_000)
+    {reps_b, us_b} = calibrate(b, 1, 1_000)
+    pairs = (2_000_000 / max(us_a, us_b)) |> trunc() |> max(5) |> min(41)
 
     samples = for _ <- 1..pairs, do: {sample_us(a, reps_a), sample_us(b, reps_b)}
     {samples_a, samples_b} = Enum.unzip(samples)
@@ -34,9 +34,10 @@ defmodule BenchHelper do
 
   defp median(samples), do: samples |> Enum.sort() |> Enum.at(div(length(samples), 2))
 
+  # How many calls make a sample of at least `min_us`: {reps, that sample's us}.
   defp calibrate(fun, reps, min_us) do
     {us, _} = :timer.tc(fn -> repeat(fun, reps) end)
-    if us >= min_us, do: reps, else: calibrate(fun, reps * 2, min_us)
+    if us >= min_us, do: {reps, us}, else: calibrate(fun, reps * 2, min_us)
   end
 
   defp repeat(fun, 1), do: fun.()
@@ -50,19 +51,20 @@ defmodule BenchHelper do
   # {p99_us, calls completed meanwhile}.
   def probe_p99_under_load(count, processes, fun) do
     stop = :atomics.new(1, [])
-
-    workers =
-      for _ <- 1..processes do
-        Task.async(fn ->
-          Stream.repeatedly(fun)
-          |> Stream.take_while(fn _ -> :atomics.get(stop, 1) == 0 end)
-          |> Enum.count()
-        end)
-      end
-
+    workers = start_loops(processes, fun, fn -> :atomics.get(stop, 1) == 0 end)
     p99 = probe_p99(count)
     :atomics.put(stop, 1, 1)
     {p99, workers |> Task.await_many(60_000) |> Enum.sum()}
+  end
+
+  # Starts `processes` tasks, each calling `fun` until `keep_going` returns
+  # false; each task's result is how many calls it made.
+  def start_loops(processes, fun, keep_going) do
+    for _ <- 1..processes do
+      Task.async(fn ->
+        Stream.repeatedly(fun) |> Stream.take_while(fn _ -> keep_going.() end) |> Enum.count()
+      end)
+    end
   end
 
   # The scheduler wake-up probe: sleeps 1 ms `count` times and returns the

@@ -35,16 +35,12 @@ defmodule RedisBench do
   def throughput(callers, seconds, per_call, fun) do
     deadline = System.monotonic_time(:millisecond) + seconds * 1000
 
+    call = fn -> {:ok, _} = fun.() end
+    before_deadline = fn -> System.monotonic_time(:millisecond) < deadline end
+
     {us, calls} =
       :timer.tc(fn ->
-        1..callers
-        |> Enum.map(fn _ ->
-          Task.async(fn ->
-            Stream.repeatedly(fn -> {:ok, _} = fun.() end)
-            |> Stream.take_while(fn _ -> System.monotonic_time(:millisecond) < deadline end)
-            |> Enum.count()
-          end)
-        end)
+        BenchHelper.start_loops(callers, call, before_deadline)
         |> Task.await_many(seconds * 1000 + 120_000)
         |> Enum.sum()
       end)
