@@ -1,7 +1,7 @@
 defmodule Analytics.ExprParseTest do
   use ExUnit.Case, async: true
   require Analytics
-  alias Analytics.Expr
+  alias Analytics.{Expr, Series}
 
   test "parsed text gives the same tree as the macro" do
     pairs = [
@@ -74,5 +74,29 @@ defmodule Analytics.ExprParseTest do
     assert_raise ArgumentError, ~r/nests deeper than 64/, fn ->
       Analytics.map(%{x: [1.0]}, deep)
     end
+  end
+
+  test "integer constants beyond 64 bits become floats, or infinities past the float range" do
+    big = 9_223_372_036_854_775_808
+
+    assert Analytics.map([1.0], Analytics.expr(x * 9_223_372_036_854_775_808)) |> Series.to_list() ==
+             [big * 1.0]
+
+    assert Analytics.map([1.0], Analytics.expr(x * ^big)) |> Series.to_list() == [big * 1.0]
+
+    assert Analytics.map([1.0], Analytics.expr(x - ^(-big - 1))) |> Series.to_list() == [
+             big * 1.0 + 1.0
+           ]
+
+    huge = "1" <> String.duplicate("0", 400)
+    expression = Expr.parse!("value < " <> huge)
+    assert expression.tree == {:less, {:variable, :value}, {:constant, :infinity}}
+
+    assert Analytics.map(%{value: [1.0e308, :infinity]}, Expr.parse!("value + -" <> huge))
+           |> Series.to_list() ==
+             [:neg_infinity, :nan]
+
+    assert Analytics.reduce(%{value: [1.0, 2.0]}, :count, where: expression) == 2
+    assert {:error, "invalid float number 1.0e400 (column 9)"} = Expr.parse("value < 1.0e400")
   end
 end
