@@ -14,7 +14,12 @@ defmodule AnalyticsService.MixProject do
     ]
   end
 
-  def application, do: [extra_applications: [:logger, :crypto, :inets, :jiffy]]
+  def application do
+    [
+      mod: {AnalyticsService.Application, []},
+      extra_applications: [:logger, :crypto, :inets, :jiffy]
+    ]
+  end
 
   # The tests start real redis-servers with the library's own test helpers.
   defp elixirc_paths(:test),

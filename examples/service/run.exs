@@ -33,16 +33,17 @@ say.(
   "loaded #{length(names)} metrics x #{points} points (#{div(length(names) * points * 16, 1_048_576)} MiB) into redis-server on 127.0.0.1:#{redis_port} in #{load_ms} ms, pipelined"
 )
 
+# Under the application's supervisor, not linked to this script's process:
+# `mix run --no-halt` ends that process when the script returns, and the
+# service must go on serving.
 {:ok, _} =
-  AnalyticsService.start_link(
+  AnalyticsService.start(
     redis: [port: redis_port],
     port: Keyword.get(opts, :port, 0),
     refresh: 60_000
   )
 
-{:ok, refresh_ms} =
-  timed.(fn -> Analytics.Cache.refresh(AnalyticsService.cache(), 300_000) end)
-  |> then(fn {r, ms} -> {r, ms} end)
+{:ok, refresh_ms} = timed.(fn -> Analytics.Cache.refresh(AnalyticsService.cache(), 300_000) end)
 
 say.(
   "the cache prefetched every metric as native columns in #{refresh_ms} ms; it refreshes every 60 s"

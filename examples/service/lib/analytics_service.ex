@@ -5,7 +5,15 @@ defmodule AnalyticsService do
   (`AnalyticsService.Router`) answering summaries, time buckets, grouped
   reductions and map/where queries over them with the analytics library.
 
-      {:ok, _} = AnalyticsService.start_link(redis: [url: "redis://127.0.0.1:6379"], port: 4000)
+      {:ok, _} = AnalyticsService.start(redis: [url: "redis://127.0.0.1:6379"], port: 4000)
+      AnalyticsService.port()
+      #=> 4000
+      :ok = AnalyticsService.stop()
+
+  `start/1` runs the service under the application's supervisor, where it
+  outlives the caller: a script can start it and return, and the service
+  serves until the node stops (or `stop/1`). `start_link/1` links it to the
+  caller instead, for a supervision tree of your own.
 
   While Redis is down the service answers from the last good data and
   `GET /health` says `"stale"`; it recovers by itself.
@@ -25,6 +33,34 @@ defmodule AnalyticsService do
   def start_link(opts) do
     name = Keyword.get(opts, :name, __MODULE__)
     Supervisor.start_link(__MODULE__, Keyword.put(opts, :name, name), name: name)
+  end
+
+  @doc """
+  Starts the service under `AnalyticsService.Services`, the application's
+  supervisor, unlinked from the caller; the options are those of
+  `start_link/1`.
+
+      {:ok, _pid} = AnalyticsService.start(redis: [port: 6379], name: MyService)
+  """
+  @spec start(keyword()) :: DynamicSupervisor.on_start_child()
+  def start(opts) do
+    name = Keyword.get(opts, :name, __MODULE__)
+    spec = Supervisor.child_spec({__MODULE__, opts}, id: name, restart: :transient)
+    DynamicSupervisor.start_child(AnalyticsService.Services, spec)
+  end
+
+  @doc """
+  Stops a service started by `start/1`: its listener closes and its cache
+  and Redis connection stop. `{:error, :not_found}` when it is not running.
+
+      :ok = AnalyticsService.stop(MyService)
+  """
+  @spec stop(atom()) :: :ok | {:error, :not_found}
+  def stop(name \\ __MODULE__) do
+    case Process.whereis(name) do
+      nil -> {:error, :not_found}
+      pid -> DynamicSupervisor.terminate_child(AnalyticsService.Services, pid)
+    end
   end
 
   @doc "The port the service listens on."

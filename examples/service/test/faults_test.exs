@@ -51,9 +51,10 @@ defmodule AnalyticsService.FaultsTest do
        %{server: server} do
     RedisServer.stop(server)
 
-    start_supervised!(
-      {AnalyticsService, name: LateService, redis: [url: RedisServer.url(server)], refresh: 200},
-      id: LateService
+    start_from_passing_process!(
+      name: LateService,
+      redis: [url: RedisServer.url(server)],
+      refresh: 200
     )
 
     port = AnalyticsService.port(LateService)
@@ -79,7 +80,8 @@ defmodule AnalyticsService.FaultsTest do
   test "stopping the service closes its port and its Redis connection", %{port: port} do
     pid = Process.whereis(AnalyticsService.cache())
     ref = Process.monitor(pid)
-    :ok = stop_supervised(AnalyticsService)
+    :ok = AnalyticsService.stop(AnalyticsService)
+    assert {:error, :not_found} = AnalyticsService.stop(AnalyticsService)
     assert_receive {:DOWN, ^ref, :process, ^pid, _}
     # httpd closes its listener just after stop returns.
     assert wait_until(fn ->

@@ -18,23 +18,37 @@ defmodule AnalyticsService.ServiceCase do
 
   def points, do: @points
 
-  @doc "Starts Redis, loads `metrics` small metrics into it, and the service."
+  @doc """
+  Starts Redis, loads `metrics` small metrics into it, and the service the
+  way the main job (run.exs) does: `AnalyticsService.start/1`, called from
+  a process that ends as soon as it returns, as the script's does. The
+  service is stopped when the test ends.
+  """
   def start_service!(opts \\ []) do
     server = RedisServer.start!()
     {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
     names = load!(conn, Keyword.get(opts, :metrics, 10))
     name = Keyword.get(opts, :name, AnalyticsService)
 
-    service_opts = [
-      name: name,
-      redis: [url: RedisServer.url(server)],
-      refresh: Keyword.get(opts, :refresh, 30_000),
-      backend: Keyword.get(opts, :backend, :native)
-    ]
+    service_opts =
+      [
+        name: name,
+        redis: [url: RedisServer.url(server)],
+        refresh: Keyword.get(opts, :refresh, 30_000),
+        backend: Keyword.get(opts, :backend, :native)
+      ] ++ Keyword.take(opts, [:port])
 
-    start_supervised!({AnalyticsService, service_opts}, id: name)
+    start_from_passing_process!(service_opts)
     :ok = Analytics.Cache.refresh(AnalyticsService.cache(name))
-    %{server: server, conn: conn, names: names, port: AnalyticsService.port(name)}
+    %{server: server, conn: conn, names: names, port: AnalyticsService.port(name), name: name}
+  end
+
+  @doc "`AnalyticsService.start/1` from a process that ends once it returns."
+  def start_from_passing_process!(opts) do
+    {:ok, pid} = Task.async(fn -> AnalyticsService.start(opts) end) |> Task.await(30_000)
+    name = Keyword.get(opts, :name, AnalyticsService)
+    on_exit(fn -> AnalyticsService.stop(name) end)
+    pid
   end
 
   def load!(conn, metrics) do

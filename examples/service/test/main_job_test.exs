@@ -1,0 +1,63 @@
+defmodule AnalyticsService.MainJobTest do
+  # The main job as scripts/demo.sh runs it: run.exs under `mix run
+  # --no-halt`, in its own VM, against a real redis-server.
+  use ExUnit.Case, async: false
+  import AnalyticsService.ServiceCase
+  alias Analytics.RedisServer
+
+  @moduletag timeout: 180_000
+
+  defp run_main_job(server, args) do
+    port =
+      Port.open({:spawn_executable, System.find_executable("elixir")}, [
+        :binary,
+        :exit_status,
+        :stderr_to_stdout,
+        {:line, 65_536},
+        cd: Path.expand("..", __DIR__),
+        args:
+          ~w(-S mix run --no-halt run.exs --metrics 2 --points 2000 --redis-port) ++
+            ["#{server.port}" | args]
+      ])
+
+    {:os_pid, os_pid} = Port.info(port, :os_pid)
+    on_exit(fn -> System.cmd("kill", ["-KILL", "#{os_pid}"], stderr_to_stdout: true) end)
+    {port, os_pid}
+  end
+
+  # Every line up to the one matching `pattern`; fails if the VM exits first.
+  defp read_until(port, pattern, seen \\ []) do
+    receive do
+      {^port, {:data, {_, line}}} ->
+        if line =~ pattern,
+          do: Enum.reverse([line | seen]),
+          else: read_until(port, pattern, [line | seen])
+
+      {^port, {:exit_status, status}} ->
+        flunk("the main job exited with #{status}:\n#{seen |> Enum.reverse() |> Enum.join("\n")}")
+    after
+      120_000 -> flunk("no #{inspect(pattern)} from the main job: #{inspect(Enum.reverse(seen))}")
+    end
+  end
+
+  test "run.exs serves after it says so, and SIGTERM (demo.sh's Ctrl-C) stops it cleanly" do
+    server = RedisServer.start!()
+    {port, os_pid} = run_main_job(server, [])
+    lines = read_until(port, ~r/serving; Ctrl-C/)
+
+    [_, http_port] =
+      Enum.find_value(lines, &Regex.run(~r/listens on http:\/\/127.0.0.1:(\d+)/, &1))
+
+    # The script has returned by now; the service must not have gone with it.
+    for _ <- 1..5 do
+      Process.sleep(200)
+      assert {200, %{"status" => "ok", "metrics" => 2}} = get!(http_port, "/health")
+    end
+
+    assert {200, %{"rows" => 2000}} =
+             get!(http_port, "/metrics/cpu.web-01/summary?reducers=count")
+
+    System.cmd("kill", ["-TERM", "#{os_pid}"])
+    assert_receive {^port, {:exit_status, 0}}, 30_000
+  end
+end
