@@ -1,7 +1,8 @@
 defmodule AnalyticsService.MixProject do
   # The analytics service: a Redis-prefetched cache answering map/reduce
   # queries over HTTP. A separate project that uses analytics as users do,
-  # as a path dependency; :inets and Debian's jiffy are its only other needs.
+  # as a path dependency; Debian's jiffy is its only other need (:inets is
+  # for :httpc, the client of run.exs and the tests).
   use Mix.Project
 
   def project do

@@ -25,12 +25,19 @@ defmodule AnalyticsService do
   @doc """
   Options: `:redis` (`Analytics.Redis.start_link/1` options), `:ip` and
   `:port` to listen on (default 127.0.0.1 and a free port), `:refresh`
-  (ms between cache refreshes, default 30,000), `:backend` (`:native`, the
-  default, or `:elixir` to benchmark without the library) and `:name`
-  (default `AnalyticsService`).
+  (ms between cache refreshes, default 30,000), `:stale_after` (ms: a cache
+  whose data is older than this is reported stale by `GET /health`, say
+  while a refresh hangs on an unresponsive Redis; default the refresh
+  interval + 30,000), `:http` (the HTTP server's limits: connections,
+  deadlines, sizes; see `AnalyticsService.HttpServer.start_link/1`),
+  `:backend` (`:native`, the default, or `:elixir` to benchmark without
+  the library) and `:name` (default `AnalyticsService`).
+
+      AnalyticsService.start_link(redis: [port: 6379], port: 8080, http: [max_connections: 200])
   """
   @spec start_link(keyword()) :: Supervisor.on_start()
   def start_link(opts) do
+    HttpServer.check_limits!(Keyword.get(opts, :http, []))
     name = Keyword.get(opts, :name, __MODULE__)
     Supervisor.start_link(__MODULE__, Keyword.put(opts, :name, name), name: name)
   end
@@ -44,6 +51,7 @@ defmodule AnalyticsService do
   """
   @spec start(keyword()) :: DynamicSupervisor.on_start_child()
   def start(opts) do
+    HttpServer.check_limits!(Keyword.get(opts, :http, []))
     name = Keyword.get(opts, :name, __MODULE__)
     spec = Supervisor.child_spec({__MODULE__, opts}, id: name, restart: :transient)
     DynamicSupervisor.start_child(AnalyticsService.Services, spec)
@@ -74,19 +82,27 @@ defmodule AnalyticsService do
   @impl true
   def init(opts) do
     name = Keyword.fetch!(opts, :name)
-    context = %{cache: cache(name), backend: backend!(Keyword.get(opts, :backend, :native))}
+    refresh = Keyword.get(opts, :refresh, 30_000)
+
+    context = %{
+      cache: cache(name),
+      backend: backend!(Keyword.get(opts, :backend, :native)),
+      stale_after: Keyword.get(opts, :stale_after, refresh + 30_000)
+    }
 
     children = [
       {Analytics.Cache,
        name: cache(name),
        redis: Keyword.get(opts, :redis, []),
        scan: Metrics.scan_patterns(),
-       interval: Keyword.get(opts, :refresh, 30_000)},
+       interval: refresh},
       {HttpServer,
-       name: http_name(name),
-       ip: Keyword.get(opts, :ip, {127, 0, 0, 1}),
-       port: Keyword.get(opts, :port, 0),
-       context: context}
+       [
+         name: http_name(name),
+         ip: Keyword.get(opts, :ip, {127, 0, 0, 1}),
+         port: Keyword.get(opts, :port, 0),
+         context: context
+       ] ++ Keyword.get(opts, :http, [])}
     ]
 
     Supervisor.init(children, strategy: :one_for_one)

@@ -94,7 +94,6 @@ defmodule AnalyticsService.BadRequestsTest do
     still_serving(port)
   end
 
-  # httpd itself refuses it, before the service sees it.
   test "a malformed query string gets 400", %{port: port} do
     {:ok, socket} = :gen_tcp.connect({127, 0, 0, 1}, port, [:binary, active: false])
 

@@ -83,7 +83,7 @@ defmodule AnalyticsService.FaultsTest do
     :ok = AnalyticsService.stop(AnalyticsService)
     assert {:error, :not_found} = AnalyticsService.stop(AnalyticsService)
     assert_receive {:DOWN, ^ref, :process, ^pid, _}
-    # httpd closes its listener just after stop returns.
+
     assert wait_until(fn ->
              case :gen_tcp.connect({127, 0, 0, 1}, port, []) do
                {:error, :econnrefused} -> true

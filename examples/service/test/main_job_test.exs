@@ -40,13 +40,16 @@ defmodule AnalyticsService.MainJobTest do
     end
   end
 
-  test "run.exs serves after it says so, and SIGTERM (demo.sh's Ctrl-C) stops it cleanly" do
+  test "run.exs serves on the port it is given after it says so; SIGTERM (demo.sh's Ctrl-C) stops it" do
     server = RedisServer.start!()
-    {port, os_pid} = run_main_job(server, [])
+    fixed = free_port()
+    {port, os_pid} = run_main_job(server, ["--port", "#{fixed}"])
     lines = read_until(port, ~r/serving; Ctrl-C/)
 
     [_, http_port] =
       Enum.find_value(lines, &Regex.run(~r/listens on http:\/\/127.0.0.1:(\d+)/, &1))
+
+    assert http_port == "#{fixed}"
 
     # The script has returned by now; the service must not have gone with it.
     for _ <- 1..5 do

@@ -18,6 +18,8 @@ defmodule AnalyticsService.Router do
   alias AnalyticsService.{BadRequest, JSON, Metrics, Params}
 
   @value Analytics.Expr.parse!("value")
+  # Far more than any endpoint reads; decoding stays cheap.
+  @max_query_params 64
 
   @type context :: %{cache: Cache.name(), backend: module()}
   @type request :: %{
@@ -40,6 +42,10 @@ defmodule AnalyticsService.Router do
   defp decode_query(nil), do: %{}
 
   defp decode_query(query) do
+    if length(:binary.matches(query, "&")) >= @max_query_params do
+      raise BadRequest, "at most #{@max_query_params} query parameters"
+    end
+
     URI.decode_query(query)
   rescue
     ArgumentError -> raise BadRequest, "malformed query string"

@@ -1,0 +1,257 @@
+defmodule AnalyticsService.HttpLimitsTest do
+  # The HTTP server under attack, through raw sockets, with its limits
+  # lowered so that each attack shows in a second or two.
+  use AnalyticsService.ServiceCase, async: false
+  import ExUnit.CaptureLog
+
+  @limits [
+    max_connections: 20,
+    header_timeout: 1_000,
+    body_timeout: 1_000,
+    send_timeout: 1_000
+  ]
+
+  setup context do
+    start_service!(metrics: 5, http: Map.get(context, :http, @limits))
+  end
+
+  defp connect(port, opts \\ []) do
+    {:ok, socket} = :gen_tcp.connect({127, 0, 0, 1}, port, [:binary, active: false] ++ opts)
+    socket
+  end
+
+  # Everything until the server closes: {bytes, how it ended}.
+  defp read_all(socket, timeout, acc \\ []) do
+    case :gen_tcp.recv(socket, 0, timeout) do
+      {:ok, data} -> read_all(socket, timeout, [acc | data])
+      {:error, reason} -> {IO.iodata_to_binary(acc), reason}
+    end
+  end
+
+  defp status_of(response) do
+    [_, status] = Regex.run(~r/^HTTP\/1.1 (\d{3}) /, response)
+    String.to_integer(status)
+  end
+
+  defp body_of(response) do
+    [_head, body] = String.split(response, "\r\n\r\n", parts: 2)
+    :jiffy.decode(body, [:return_maps])
+  end
+
+  defp still_serving(port) do
+    assert {200, %{"status" => "ok"}} = get!(port, "/health")
+    assert {200, %{"rows" => 20_000}} = get!(port, "/metrics/cpu.web-01/summary?reducers=count")
+  end
+
+  test "the service listens on the fixed port it was given, with nodelay", %{port: port} do
+    {:ok, listening} = :gen_tcp.connect({127, 0, 0, 1}, port, [])
+    :gen_tcp.close(listening)
+    # Twelve keep-alive requests on one connection: without nodelay each
+    # answer could wait for a delayed ACK, but only correctness is checked.
+    socket = connect(port)
+
+    for _ <- 1..12 do
+      :ok = :gen_tcp.send(socket, "GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+      {:ok, response} = :gen_tcp.recv(socket, 0, 5_000)
+      assert status_of(response) == 200
+    end
+
+    :gen_tcp.close(socket)
+  end
+
+  test "a request line over 8 KiB gets 414 before the rest is read", %{port: port} do
+    socket = connect(port)
+    long = "GET /metrics/cpu.web-01/summary?reducers=" <> String.duplicate("count,", 200_000)
+    # The server answers and stops reading long before 1.2 MB are sent.
+    _ = :gen_tcp.send(socket, long)
+    {response, _closed} = read_all(socket, 5_000)
+    assert status_of(response) == 414
+    assert body_of(response)["error"] =~ "the request line is over 8192 bytes"
+    still_serving(port)
+  end
+
+  test "more than 64 query parameters get 400", %{port: port} do
+    query = Enum.map_join(1..65, "&", &"p#{&1}=1")
+    assert {400, %{"error" => error}} = get!(port, "/metrics/cpu.web-01/summary?" <> query)
+    assert error =~ "at most 64 query parameters"
+    query = Enum.map_join(1..63, "&", &"p#{&1}=1")
+    assert {200, _} = get!(port, "/metrics/cpu.web-01/summary?reducers=count&" <> query)
+  end
+
+  test "a head over 16 KiB gets 431", %{port: port} do
+    socket = connect(port)
+    headers = for i <- 1..400, do: "x-padding-#{i}: #{String.duplicate("y", 40)}\r\n"
+    _ = :gen_tcp.send(socket, ["GET /health HTTP/1.1\r\n", headers, "\r\n"])
+    {response, _closed} = read_all(socket, 5_000)
+    assert status_of(response) == 431
+  end
+
+  test "a head sent a line at a time is cut off at the header deadline", %{port: port} do
+    socket = connect(port)
+    :ok = :gen_tcp.send(socket, "GET /health HTTP/1.1\r\n")
+    started = System.monotonic_time(:millisecond)
+
+    # A header line every 200 ms, as a slowloris client does, until the
+    # server answers 408 and closes.
+    result =
+      Enum.reduce_while(1..100, nil, fn i, nil ->
+        case :gen_tcp.recv(socket, 0, 200) do
+          {:ok, data} -> {:halt, data <> elem(read_all(socket, 2_000), 0)}
+          {:error, :timeout} -> {:cont, :gen_tcp.send(socket, "x-slow-#{i}: 1\r\n") && nil}
+          {:error, :closed} -> {:halt, ""}
+        end
+      end)
+
+    assert status_of(result) == 408
+    assert body_of(result)["error"] =~ "the request head took longer than 1000 ms"
+    # Loose: the deadline is 1 s; 20 s would mean there is none.
+    assert System.monotonic_time(:millisecond) - started < 20_000
+  end
+
+  test "half a body is cut off at the body deadline", %{port: port} do
+    socket = connect(port)
+
+    :ok =
+      :gen_tcp.send(
+        socket,
+        "POST /query HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"metric\":"
+      )
+
+    {response, _closed} = read_all(socket, 20_000)
+    assert status_of(response) == 408
+    assert body_of(response)["error"] =~ "the request body took longer than 1000 ms"
+  end
+
+  test "an idle connection is closed at the header deadline, without an answer", %{port: port} do
+    socket = connect(port)
+    assert {"", :closed} = read_all(socket, 20_000)
+  end
+
+  test "a content-length over 64 KiB gets 413 without the body being read", %{port: port} do
+    socket = connect(port)
+
+    :ok =
+      :gen_tcp.send(socket, "POST /query HTTP/1.1\r\nhost: x\r\ncontent-length: 100000\r\n\r\n")
+
+    {response, _closed} = read_all(socket, 5_000)
+    assert status_of(response) == 413
+    assert body_of(response)["error"] =~ "the request body is 100000 bytes; the limit is 65536"
+  end
+
+  test "a chunked body over 64 KiB gets 413; a chunked body under it is served", %{port: port} do
+    chunk = String.duplicate("x", 10_000)
+    socket = connect(port)
+
+    :ok =
+      :gen_tcp.send(
+        socket,
+        "POST /query HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n"
+      )
+
+    for _ <- 1..7, do: :gen_tcp.send(socket, ["2710\r\n", chunk, "\r\n"])
+    {response, _closed} = read_all(socket, 5_000)
+    assert status_of(response) == 413
+    assert body_of(response)["error"] =~ "the limit is 65536"
+
+    body = ~s({"metric": "cpu.web-01", "reducers": ["count"]})
+    {first, second} = String.split_at(body, 10)
+    socket = connect(port)
+
+    :ok =
+      :gen_tcp.send(socket, [
+        "POST /query HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n",
+        Integer.to_string(byte_size(first), 16),
+        "\r\n",
+        first,
+        "\r\n",
+        Integer.to_string(byte_size(second), 16),
+        ";ext=1\r\n",
+        second,
+        "\r\n0\r\n\r\n"
+      ])
+
+    {response, :closed} = read_all(socket, 5_000)
+    assert status_of(response) == 200
+    assert body_of(response) == %{"rows" => 20_000, "result" => %{"count" => 20_000}}
+  end
+
+  test "expect: 100-continue is answered before the body is sent", %{port: port} do
+    body = ~s({"metric": "cpu.web-01", "reducers": ["count"]})
+    socket = connect(port)
+
+    :ok =
+      :gen_tcp.send(
+        socket,
+        "POST /query HTTP/1.1\r\nhost: x\r\nexpect: 100-continue\r\ncontent-length: #{byte_size(body)}\r\n\r\n"
+      )
+
+    assert {:ok, "HTTP/1.1 100 Continue\r\n\r\n"} = :gen_tcp.recv(socket, 0, 5_000)
+    :ok = :gen_tcp.send(socket, body)
+    {:ok, response} = :gen_tcp.recv(socket, 0, 5_000)
+    assert status_of(response) == 200
+  end
+
+  @tag http: [max_connections: 20, header_timeout: 60_000]
+  test "slow clients filling the connection cap do not keep real clients out", %{port: port} do
+    # Twice the cap, each sending a header line now and then and never
+    # finishing its head; the header deadline (60 s) does not come into it.
+    slow =
+      for i <- 1..40 do
+        socket = connect(port)
+        :ok = :gen_tcp.send(socket, "GET /health HTTP/1.1\r\nx-slow-#{i}: 1\r\n")
+        socket
+      end
+
+    for _round <- 1..3 do
+      for socket <- slow, do: :gen_tcp.send(socket, "x-more: 1\r\n")
+
+      for _ <- 1..10 do
+        assert {200, %{"status" => "ok"}} = get!(port, "/health")
+      end
+    end
+
+    # The oldest slow connections gave way: at least the 20 over the cap.
+    closed = Enum.count(slow, &match?({_, :closed}, read_all(&1, 100)))
+    assert closed >= 20
+  end
+
+  test "a client that stops reading is cut off after the send timeout", %{port: port, conn: conn} do
+    # cpu.web-01 with 200,000 points: 100,000 buckets of nine reducers are
+    # about 18 MB of JSON, more than the socket buffers take.
+    AnalyticsService.Loader.load(conn, metrics: 1, points: 200_000, step: 60)
+    :ok = Analytics.Cache.refresh(AnalyticsService.cache())
+
+    path =
+      "/metrics/cpu.web-01/buckets?width=120&reducers=count,mean,min,max,sum,p50,p90,p99,median"
+
+    socket = connect(port, recbuf: 4_096)
+    :ok = :gen_tcp.send(socket, "GET #{path} HTTP/1.1\r\nhost: x\r\n\r\n")
+    # Once the answer starts coming, not reading for three send timeouts.
+    {:ok, start} = :gen_tcp.recv(socket, 1, 60_000)
+    Process.sleep(3_000)
+    {rest, :closed} = read_all(socket, 5_000)
+    response = start <> rest
+    [head, body] = String.split(response, "\r\n\r\n", parts: 2)
+    [_, length] = Regex.run(~r/content-length: (\d+)/, head)
+    assert byte_size(body) < String.to_integer(length)
+    assert {200, %{"status" => "ok"}} = get!(port, "/health")
+  end
+
+  test "refusals leave nothing in the log", %{port: port} do
+    log =
+      capture_log(fn ->
+        socket = connect(port)
+        _ = :gen_tcp.send(socket, "GET /" <> String.duplicate("a", 10_000) <> " HTTP/1.1\r\n\r\n")
+        read_all(socket, 5_000)
+        socket = connect(port)
+        _ = :gen_tcp.send(socket, "BREW /pot HTTP/9.9\r\n\r\n")
+        read_all(socket, 5_000)
+        socket = connect(port)
+        _ = :gen_tcp.send(socket, "POST /query HTTP/1.1\r\ncontent-length: zz\r\n\r\n")
+        read_all(socket, 5_000)
+      end)
+
+    assert log == ""
+    still_serving(port)
+  end
+end
