@@ -10,7 +10,7 @@ ERL_NIF_TERM series_module, argument_error, runtime_error;
 ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, product, argmin, argmax, quantile, n_distinct;
 ERL_NIF_TERM column, constant;
 ERL_NIF_TERM approx_n_distinct, approx_quantile, hll_state, dd_state;
-ERL_NIF_TERM ok, error, analytics_redis, reason, redis_error, redis_connection_error;
+ERL_NIF_TERM ok, error, analytics_redis, reason, address, redis_error, redis_connection_error;
 ERL_NIF_TERM timeout, disconnected, closed, protocol_error, reply_too_large;
 ERL_NIF_TERM tree, packed, elements, odd_elements, single, many;
 
@@ -55,6 +55,7 @@ void init(ErlNifEnv* env) {
     error = atom("error");
     analytics_redis = atom("analytics_redis");
     reason = atom("reason");
+    address = atom("address");
     redis_error = atom("Elixir.Analytics.Redis.Error");
     redis_connection_error = atom("Elixir.Analytics.Redis.ConnectionError");
     timeout = atom("timeout");

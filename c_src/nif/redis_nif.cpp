@@ -62,6 +62,15 @@ struct EnvFree {
 
 enum class Shape { single, many };
 
+// `closed` because the server refused the handshake says why: the server's
+// own error (WRONGPASS ...), as a synchronous connect would return it.
+ERL_NIF_TERM failure_term(ErlNifEnv* env, redis::FailureKind kind, redis::Engine* engine) {
+    if (kind == redis::FailureKind::closed && engine) {
+        if (auto refusal = engine->handshake_refusal()) return make_redis_error(env, *refusal);
+    }
+    return make_connection_error(env, failure_reason(kind));
+}
+
 // Answers one request from the IO thread: a process-independent env per
 // request holds the ref and the message, and goes with the send.
 class NifCaller final : public redis::Caller {
@@ -112,7 +121,7 @@ public:
 
     void fail(redis::FailureKind kind) override {
         ErlNifEnv* env = env_.get();
-        send(enif_make_tuple2(env, atoms::error, make_connection_error(env, failure_reason(kind))));
+        send(enif_make_tuple2(env, atoms::error, failure_term(env, kind, watch_->engine.lock().get())));
     }
 
 private:
@@ -282,7 +291,7 @@ ERL_NIF_TERM request_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     // undone first, on this scheduler.
     if (const auto refused = engine->submit(std::move(request))) {
         watch.refused(env);
-        return enif_make_tuple2(env, atoms::error, make_connection_error(env, failure_reason(*refused)));
+        return enif_make_tuple2(env, atoms::error, failure_term(env, *refused, engine.get()));
     }
     return atoms::ok;
 }

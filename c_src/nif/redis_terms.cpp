@@ -12,8 +12,14 @@ ERL_NIF_TERM make_redis_error(ErlNifEnv* env, std::string_view message) {
     return make_exception(env, atoms::redis_error, atoms::message, make_binary(env, message));
 }
 
+// Every field of the Elixir struct: `address` is filled in by Elixir, which
+// knows the endpoint, when connecting failed.
 ERL_NIF_TERM make_connection_error(ErlNifEnv* env, ERL_NIF_TERM reason) {
-    return make_exception(env, atoms::redis_connection_error, atoms::reason, reason);
+    ERL_NIF_TERM keys[] = {atoms::struct_, atoms::exception, atoms::reason, atoms::address};
+    ERL_NIF_TERM values[] = {atoms::redis_connection_error, atoms::true_, reason, atoms::nil};
+    ERL_NIF_TERM map;
+    enif_make_map_from_arrays(env, keys, values, 4, &map);
+    return map;
 }
 
 ERL_NIF_TERM failure_reason(redis::FailureKind kind) {

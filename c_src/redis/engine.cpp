@@ -38,6 +38,7 @@ std::shared_ptr<Engine> Engine::start(Endpoint endpoint, EngineOptions options) 
 
 std::shared_ptr<Engine> Engine::start_in_background(Endpoint endpoint, EngineOptions options) {
     auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), options, Fd());
+    engine->first_attempt_ = true;  // before the thread exists: no lock needed
     engine->launch();
     return engine;
 }
@@ -75,7 +76,7 @@ std::optional<FailureKind> Engine::submit(Request&& request) {
     bool waiting;
     {
         const std::lock_guard lock(mutex_);
-        if (stopping_ || !connected_) return FailureKind::closed;
+        if (stopping_ || (!connected_ && !first_attempt_)) return FailureKind::closed;
         inbox_.push_back(std::move(request));
         ++pending_;
         waiting = std::exchange(waiting_, false);
@@ -92,6 +93,12 @@ void Engine::stop() {
         stopping_ = true;
     }
     wake();
+}
+
+std::optional<std::string> Engine::handshake_refusal() {
+    const std::lock_guard lock(mutex_);
+    if (stopping_ || connected_ || handshake_refusal_.empty()) return std::nullopt;
+    return handshake_refusal_;
 }
 
 void Engine::wake() {
@@ -306,6 +313,15 @@ void Engine::fail_in_flight(FailureKind kind) {
     in_flight_.clear();
 }
 
+// Fails with `closed` every request not yet answered, and forgets the bytes
+// not yet sent.
+void Engine::drop_unsent() {
+    take_inbox();
+    fail_in_flight(FailureKind::closed);
+    write_buffer_.clear();
+    write_offset_ = 0;
+}
+
 bool Engine::reconnect_with_backoff(bool wait_first) {
     {
         const std::lock_guard lock(mutex_);
@@ -316,11 +332,9 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
     reader_ = make_reader();
     // Requests accepted after the connection was lost and before submit saw
     // it; from here on submit refuses them itself. Their bytes go too: sent
-    // on the next connection, their replies would arrive for nobody.
-    take_inbox();
-    fail_in_flight(FailureKind::closed);
-    write_buffer_.clear();
-    write_offset_ = 0;
+    // on the next connection, their replies would arrive for nobody. (Before
+    // the first attempt, the inbox holds the requests waiting for it.)
+    if (wait_first) drop_unsent();
 
     std::mt19937 rng(std::random_device{}());
     auto backoff = kFirstBackoff;
@@ -333,7 +347,14 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
         }
         try {
             socket_ = connect_and_handshake(endpoint_, options_.connect_timeout);
-        } catch (const ConnectError&) {
+        } catch (const ConnectError& e) {
+            bool was_first;
+            {
+                const std::lock_guard lock(mutex_);
+                handshake_refusal_ = e.server ? e.what() : "";
+                was_first = std::exchange(first_attempt_, false);
+            }
+            if (was_first) drop_unsent();
             backoff = std::min(backoff * 2, kMaxBackoff);
             continue;
         }
@@ -343,6 +364,8 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
         ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket_.get(), &event);
         const std::lock_guard lock(mutex_);
         connected_ = true;
+        first_attempt_ = false;
+        handshake_refusal_.clear();
         return true;
     }
 }

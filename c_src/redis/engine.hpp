@@ -80,7 +80,8 @@ public:
     static std::shared_ptr<Engine> start(Endpoint endpoint, EngineOptions options);
 
     // Starts the IO thread at once and connects in the background, retrying
-    // with backoff; until then requests are refused with `closed`.
+    // with backoff. Requests submitted during the first attempt wait for it;
+    // after a failed attempt they are refused with `closed` until connected.
     static std::shared_ptr<Engine> start_in_background(Endpoint endpoint, EngineOptions options);
 
     // Queues a request, taking it; nothing when accepted. A stopped or
@@ -94,6 +95,11 @@ public:
 
     // Asks the IO thread to look at its callers again (one was abandoned).
     void wake();
+
+    // The server's answer to the latest handshake (AUTH, SELECT) when it
+    // refused it, while the engine runs and is not connected: why requests
+    // are `closed`, worth telling the caller (WRONGPASS, not a bare closed).
+    std::optional<std::string> handshake_refusal();
 
     // Requests accepted and not yet answered, failed or dropped.
     std::size_t pending() const { return pending_.load(); }
@@ -130,16 +136,22 @@ private:
     void watch_socket(bool writable);
     void expire(std::chrono::steady_clock::time_point now);
     void fail_in_flight(FailureKind kind);
+    void drop_unsent();
     int next_timeout_ms() const;
     void settle(InFlight& f);
 
     const Endpoint endpoint_;
     const EngineOptions options_;
 
-    std::mutex mutex_;  // guards inbox_, stopping_, connected_, waiting_
+    std::mutex mutex_;  // guards inbox_, stopping_, connected_, waiting_, first_attempt_, handshake_refusal_
     std::vector<Request> inbox_;
     bool stopping_ = false;
     bool connected_ = false;
+    // Started in the background and the first attempt is not over: requests
+    // wait in the inbox rather than being refused, as a new connection's
+    // first calls should not fail only because they came first.
+    bool first_attempt_ = false;
+    std::string handshake_refusal_;
     // The IO thread is (about to be) blocked in epoll_wait with an empty
     // inbox: only then does a submission need to write the eventfd.
     bool waiting_ = false;
