@@ -19,6 +19,10 @@ defmodule Analytics.Cache do
   that succeeds makes the data `:fresh` again. A refresh runs in a task, so
   `status/1` answers at once even while a large refresh is on the wire.
 
+  The cache survives its connection: if the connection process dies (even
+  while Redis is down), the cache starts another and keeps serving the data
+  it has.
+
   ## Example
 
       children = [
@@ -27,19 +31,26 @@ defmodule Analytics.Cache do
          redis: [url: "redis://127.0.0.1:6379"],
          keys: [{"requests:bytes", :i64}],
          scan: [{"metric:*:values", :f64}, {"metric:*:ts", :i64}],
-         interval: 30_000}
+         interval: 30_000,
+         # start_link returns once the first refresh is over
+         await: true}
       ]
 
       Supervisor.start_link(children, strategy: :one_for_one)
       {:ok, series} = Analytics.Cache.get(Metrics, "requests:bytes")
 
+  Without `await: true`, `start_link/1` returns before the data is in:
+  call `await/2` before the first read.
+
   ## Options
 
     * `:name` (required) - an atom; it names both the process and the ETS
       table that readers use.
-    * `:redis` - options for `Analytics.Redis.start_link/1` (default `[]`).
-      The connection is made in the background, so the cache starts even
-      while Redis is down.
+    * `:redis` - options for `Analytics.Redis.start_link/1` (default `[]`),
+      checked before the cache starts. The connection is made in the
+      background, so the cache starts even while Redis is down. The cache
+      keeps them with the password sealed: its state and crash reports never
+      show it.
     * `:keys` - a list of `{key, dtype}`, each a packed binary value fetched
       with `{:get, key, dtype}`, or `{name, spec}` with any fetch spec of
       `Analytics.Redis.fetch/3`.
@@ -50,15 +61,27 @@ defmodule Analytics.Cache do
       next (default 30,000); after a failed refresh, the next comes within
       a second.
     * `:timeout` - ms a refresh may take (default 60,000).
+    * `:await` - when `true`, `start_link/1` returns only once the first
+      refresh is over, successful or not (default `false`).
+
+  Any other option raises `ArgumentError` naming it.
+
+  ## A cache that is not running
+
+  `get/2`, `keys/1`, `status/1`, `refresh/2` and `await/2` all raise
+  `ArgumentError` ("no Analytics.Cache running as ...") for a name with no
+  running cache, and for a name that is not an atom.
   """
   use GenServer
 
   alias Analytics.Redis
+  alias Analytics.Redis.{ConnectionError, Options}
 
   @default_interval 30_000
   @default_timeout 60_000
   @retry_after_failure 1_000
   @scan_count "1000"
+  @option_keys [:name, :redis, :keys, :scan, :interval, :timeout, :await]
 
   @type name :: atom()
   @type entry :: {String.t(), Analytics.Series.dtype()} | {term(), Redis.Spec.t()}
@@ -72,14 +95,35 @@ defmodule Analytics.Cache do
         }
 
   @doc """
-  Starts the cache and its first refresh; returns before the data is in.
+  Starts the cache and its first refresh.
 
-  Call `refresh/2` to wait for data. Raises `ArgumentError` for bad options.
+  Returns before the data is in, unless `await: true`: then it returns once
+  the first refresh is over (see `await/2`). Every option, the `:redis` ones
+  included, is checked first, in the caller: a bad or unknown one raises
+  `ArgumentError` and nothing starts.
+
+  ## Examples
+
+      {:ok, _pid} = Analytics.Cache.start_link(name: Metrics, keys: [{"k", :f64}], await: true)
+      Analytics.Cache.start_link(name: Metrics, intervl: 5)
+      #=> ** (ArgumentError) unknown option :intervl for Analytics.Cache.start_link/1; valid options: ...
   """
   @spec start_link(keyword()) :: GenServer.on_start()
   def start_link(opts) do
     config = config!(opts)
     GenServer.start_link(__MODULE__, config, name: config.name)
+  end
+
+  @doc """
+  A child spec whose start arguments hold the options checked and the Redis
+  password sealed, so that a supervisor's reports never show it. Raises
+  `ArgumentError` for bad options, before the supervisor starts.
+  """
+  @spec child_spec(keyword()) :: Supervisor.child_spec()
+  def child_spec(opts) do
+    config = config!(opts)
+    sealed = Keyword.put(opts, :redis, config.redis)
+    %{id: __MODULE__, start: {__MODULE__, :start_link, [sealed]}}
   end
 
   @doc """
@@ -91,16 +135,22 @@ defmodule Analytics.Cache do
       :error = Analytics.Cache.get(Metrics, "no such key")
   """
   @spec get(name(), term()) :: {:ok, Analytics.Series.t()} | :error
-  def get(cache, key) when is_atom(cache) do
+  def get(cache, key) do
     case :ets.lookup(table!(cache), {:entry, key}) do
       [{_, series}] -> {:ok, series}
       [] -> :error
     end
   end
 
-  @doc "Every cached key, sorted."
+  @doc """
+  Every cached key, sorted.
+
+  ## Example
+
+      ["metric:cpu:ts", "metric:cpu:values"] = Analytics.Cache.keys(Metrics)
+  """
   @spec keys(name()) :: [term()]
-  def keys(cache) when is_atom(cache), do: cache |> table!() |> entry_keys() |> Enum.sort()
+  def keys(cache), do: cache |> table!() |> entry_keys() |> Enum.sort()
 
   # The keys alone, without copying the series out of the table.
   defp entry_keys(table), do: :ets.select(table, [{{{:entry, :"$1"}, :_}, [], [:"$1"]}])
@@ -111,27 +161,76 @@ defmodule Analytics.Cache do
   `:state` is `:empty` before the first successful refresh, `:fresh` when
   the latest refresh succeeded, and `:stale` when it failed (the last good
   data is still served). `:age_ms` is the time since the data was fetched.
+
+  ## Example
+
+      %{state: :fresh, entries: 2} = Analytics.Cache.status(Metrics)
   """
   @spec status(name()) :: status()
-  def status(cache), do: GenServer.call(cache, :status)
+  def status(cache), do: call!(cache, :status, :infinity)
 
   @doc """
   Refreshes now and waits for it: `:ok`, or `{:error, exception}` when the
   refresh fails (the previous data stays). A refresh already running is
   waited for instead of starting another.
+
+  ## Example
+
+      :ok = Analytics.Cache.refresh(Metrics)
   """
   @spec refresh(name(), timeout()) :: :ok | {:error, Exception.t()}
-  def refresh(cache, timeout \\ @default_timeout), do: GenServer.call(cache, :refresh, timeout)
+  def refresh(cache, timeout \\ @default_timeout), do: call!(cache, :refresh, timeout)
+
+  @doc """
+  Waits until the cache holds data from a successful refresh: `:ok` at once
+  if it does, otherwise when the first refresh succeeds. After `timeout` ms
+  without data it returns `{:error, exception}`: the latest refresh's error,
+  or a `%Analytics.Redis.ConnectionError{reason: :timeout}` if none failed.
+
+  ## Example
+
+      {:ok, _} = Analytics.Cache.start_link(name: Metrics, keys: [{"k", :f64}])
+      :ok = Analytics.Cache.await(Metrics)
+      {:ok, series} = Analytics.Cache.get(Metrics, "k")
+  """
+  @spec await(name(), non_neg_integer()) :: :ok | {:error, Exception.t()}
+  def await(cache, timeout \\ @default_timeout)
+
+  def await(cache, timeout) when is_integer(timeout) and timeout >= 0,
+    do: call!(cache, {:await, timeout}, :infinity)
+
+  def await(_cache, timeout) do
+    raise ArgumentError,
+          "await's timeout must be a non-negative integer (ms), got: #{inspect(timeout)}"
+  end
 
   defp table!(cache) do
-    if :ets.whereis(cache) == :undefined do
-      raise ArgumentError, "no Analytics.Cache running as #{inspect(cache)}"
-    end
-
+    if :ets.whereis(name!(cache)) == :undefined, do: not_running!(cache)
     cache
   end
 
+  # A cache that stops during the call is not running either.
+  defp call!(cache, request, timeout) do
+    GenServer.call(name!(cache), request, timeout)
+  catch
+    :exit, {reason, {GenServer, :call, _}} when reason in [:noproc, :normal, :shutdown] ->
+      not_running!(cache)
+
+    :exit, {{:shutdown, _}, {GenServer, :call, _}} ->
+      not_running!(cache)
+  end
+
+  defp name!(cache) when is_atom(cache) and cache not in [nil, true, false], do: cache
+
+  defp name!(other) do
+    raise ArgumentError, "an Analytics.Cache is named by an atom, got: #{inspect(other)}"
+  end
+
+  defp not_running!(cache),
+    do: raise(ArgumentError, "no Analytics.Cache running as #{inspect(cache)}")
+
   defp config!(opts) do
+    Options.check_keys!(opts, @option_keys, "Analytics.Cache.start_link/1")
     name = Keyword.get(opts, :name)
 
     unless is_atom(name) and name not in [nil, true, false] do
@@ -140,12 +239,27 @@ defmodule Analytics.Cache do
 
     %{
       name: name,
-      redis: Keyword.get(opts, :redis, []),
-      keys: Enum.map(Keyword.get(opts, :keys, []), &entry!/1),
-      scan: Enum.map(Keyword.get(opts, :scan, []), &pattern!/1),
+      redis: Options.seal(redis_options!(Keyword.get(opts, :redis, []))),
+      keys: Enum.map(list!(opts, :keys), &entry!/1),
+      scan: Enum.map(list!(opts, :scan), &pattern!/1),
       interval: positive!(opts, :interval, @default_interval),
-      timeout: positive!(opts, :timeout, @default_timeout)
+      timeout: positive!(opts, :timeout, @default_timeout),
+      await: boolean!(opts, :await)
     }
+  end
+
+  # The cache connects in the background whatever :sync_connect says.
+  defp redis_options!(redis) when is_list(redis), do: Keyword.delete(redis, :sync_connect)
+
+  defp redis_options!(other) do
+    raise ArgumentError, ":redis must be a keyword list of options, got #{Options.kind(other)}"
+  end
+
+  defp list!(opts, key) do
+    case Keyword.get(opts, key, []) do
+      list when is_list(list) -> list
+      other -> raise ArgumentError, "#{inspect(key)} must be a list, got: #{inspect(other)}"
+    end
   end
 
   defp entry!({key, dtype}) when is_binary(key) and dtype in [:f64, :i64],
@@ -179,23 +293,40 @@ defmodule Analytics.Cache do
     end
   end
 
+  defp boolean!(opts, key) do
+    case Keyword.get(opts, key, false) do
+      flag when is_boolean(flag) ->
+        flag
+
+      other ->
+        raise ArgumentError, "#{inspect(key)} must be true or false, got: #{inspect(other)}"
+    end
+  end
+
   @impl true
   def init(config) do
-    {:ok, conn} = connect(config.redis)
+    # The connection's death must not take the data with it: the cache
+    # hears of it and starts another.
+    Process.flag(:trap_exit, true)
     table = :ets.new(config.name, [:named_table, :protected, read_concurrency: true])
 
     state = %{
       config: config,
-      conn: conn,
+      conn: connect(config.redis),
       table: table,
       task: nil,
       waiting: [],
+      awaiting: [],
       fetched_at: nil,
       refreshed_at: nil,
       last_error: nil
     }
 
-    {:ok, start_refresh(state)}
+    if config.await do
+      {:ok, finish_refresh(state, fetch_all(state.conn, config))}
+    else
+      {:ok, start_refresh(state)}
+    end
   end
 
   @impl true
@@ -218,6 +349,15 @@ defmodule Analytics.Cache do
     {:noreply, start_refresh(%{state | waiting: [from | state.waiting]})}
   end
 
+  def handle_call({:await, _timeout}, _from, %{fetched_at: fetched_at} = state)
+      when fetched_at != nil,
+      do: {:reply, :ok, state}
+
+  def handle_call({:await, timeout}, from, state) do
+    timer = Process.send_after(self(), {:await_timeout, from}, timeout)
+    {:noreply, %{state | awaiting: [{from, timer} | state.awaiting]}}
+  end
+
   @impl true
   def handle_info(:refresh, state), do: {:noreply, start_refresh(state)}
 
@@ -226,12 +366,35 @@ defmodule Analytics.Cache do
     {:noreply, finish_refresh(state, result)}
   end
 
-  # Connected at once when Redis is up, so the first refresh finds it ready;
-  # otherwise in the background, so the cache starts all the same.
-  defp connect(redis_opts) do
-    with {:error, _} <- Redis.start_link(Keyword.put(redis_opts, :sync_connect, true)) do
-      Redis.start_link(Keyword.put(redis_opts, :sync_connect, false))
+  # A refresh task killed from outside (it never crashes by itself).
+  def handle_info({:DOWN, ref, :process, _pid, reason}, %{task: %Task{ref: ref}} = state) do
+    error = RuntimeError.exception("cache refresh failed: #{inspect(reason)}")
+    {:noreply, finish_refresh(state, {:error, error})}
+  end
+
+  def handle_info({:EXIT, conn, _reason}, %{conn: conn} = state) do
+    {:noreply, %{state | conn: connect(state.config.redis)}}
+  end
+
+  # A refresh task's own exit; its result came as a message.
+  def handle_info({:EXIT, _pid, _reason}, state), do: {:noreply, state}
+
+  def handle_info({:await_timeout, from}, state) do
+    case List.keytake(state.awaiting, from, 0) do
+      {{^from, _timer}, awaiting} ->
+        GenServer.reply(from, {:error, state.last_error || %ConnectionError{reason: :timeout}})
+        {:noreply, %{state | awaiting: awaiting}}
+
+      nil ->
+        {:noreply, state}
     end
+  end
+
+  # In the background: the cache starts, and lives on, while Redis is down;
+  # the first refresh's requests wait for the first attempt to connect.
+  defp connect(redis_opts) do
+    {:ok, conn} = Redis.start_link(redis_opts)
+    conn
   end
 
   defp freshness(%{fetched_at: nil}), do: :empty
@@ -259,7 +422,18 @@ defmodule Analytics.Cache do
     reply = if state.last_error, do: {:error, state.last_error}, else: :ok
     Enum.each(state.waiting, &GenServer.reply(&1, reply))
     Process.send_after(self(), :refresh, next_refresh_in(state))
-    %{state | task: nil, waiting: []}
+    %{answer_awaiting(state) | task: nil, waiting: []}
+  end
+
+  defp answer_awaiting(%{fetched_at: nil} = state), do: state
+
+  defp answer_awaiting(state) do
+    for {from, timer} <- state.awaiting do
+      Process.cancel_timer(timer)
+      GenServer.reply(from, :ok)
+    end
+
+    %{state | awaiting: []}
   end
 
   # After a failure the next try comes sooner, so recovery does not wait a

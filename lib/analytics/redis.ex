@@ -10,7 +10,7 @@ defmodule Analytics.Redis do
 
   ## Example
 
-      {:ok, conn} = Analytics.Redis.start_link(url: "redis://127.0.0.1:6379/0")
+      {:ok, conn} = Analytics.Redis.start_link(url: "redis://127.0.0.1:6379/0", sync_connect: true)
       {:ok, "OK"} = Analytics.Redis.command(conn, ["SET", "k", "1"])
       {:ok, [1, "1"]} = Analytics.Redis.pipeline(conn, [["INCR", "n"], ["GET", "k"]])
       {:ok, series} = Analytics.Redis.fetch(conn, {:lrange, "latencies", 0, -1, :f64})
@@ -21,7 +21,8 @@ defmodule Analytics.Redis do
   pipeline, the `%Error{}` takes the place of that command's value), and
   connection trouble is `{:error, %Analytics.Redis.ConnectionError{reason: reason}}`
   with `:timeout`, `:disconnected`, `:closed`, `:protocol_error` or
-  `:reply_too_large` (see `Analytics.Redis.ConnectionError`). Every call gets
+  `:reply_too_large` (see `Analytics.Redis.ConnectionError`); `command!/3`
+  and `pipeline!/3` raise them instead. Every call gets
   exactly one answer, no later than its timeout. A lost connection is
   re-established in the background with exponential backoff and jitter,
   re-running AUTH and SELECT; calls made meanwhile fail at once with `:closed`.
@@ -47,10 +48,8 @@ defmodule Analytics.Redis do
   use GenServer
 
   alias Analytics.Native
-  alias Analytics.Redis.{ConnectionError, Spec}
+  alias Analytics.Redis.{ConnectionError, Options, Spec}
 
-  @default_timeout 5_000
-  @default_max_reply_bytes 512 * 1024 * 1024
   # How much longer than its timeout a caller waits for the engine's answer
   # before giving up on its own (the engine always answers by the deadline).
   @grace_ms 1_000
@@ -58,12 +57,13 @@ defmodule Analytics.Redis do
   @type conn :: GenServer.server()
   @type value :: binary() | integer() | nil | [value()] | Analytics.Redis.Error.t()
   @type error :: Analytics.Redis.Error.t() | ConnectionError.t()
+  @type call_option :: {:timeout, timeout()}
   @type option ::
           {:url, String.t()}
           | {:host, String.t()}
           | {:port, :inet.port_number()}
           | {:username, String.t()}
-          | {:password, String.t()}
+          | {:password, String.t() | (() -> String.t())}
           | {:database, non_neg_integer()}
           | {:timeout, pos_integer()}
           | {:max_reply_bytes, pos_integer()}
@@ -71,44 +71,116 @@ defmodule Analytics.Redis do
           | {:name, GenServer.name()}
 
   @doc """
-  Connects (and authenticates) before returning.
+  Starts a connection process.
 
-  Options: `:url` (`"redis://[user:pass@]host:port/db"`), or `:host`,
-  `:port`, `:username`, `:password`, `:database` (explicit options win over
-  the URL); `:timeout`, the connect timeout in ms (default 5,000);
-  `:max_reply_bytes` (default 512 MiB, Redis's own bulk limit); `:name`;
-  `:sync_connect` (default `true`): with `false`, `start_link/1` returns at
-  once and the connection is made in the background, retrying with backoff;
-  calls made before it is up fail with `:closed`.
+  By default, as in Redix, it returns at once and connects in the
+  background, retrying with backoff, so that an application boots while
+  Redis is down; calls made before the connection is up fail with
+  `:closed` (or with the server's `%Error{}` when it refused the
+  credentials, such as `WRONGPASS`). With `sync_connect: true` it connects
+  and authenticates before returning, and returns
+  `{:error, %ConnectionError{}}` (naming host and port) when the server
+  cannot be reached, or `{:error, %Error{}}` when it refuses the
+  credentials.
 
-  Returns `{:error, %ConnectionError{}}` when the server cannot be reached
-  and `{:error, %Error{}}` when it refuses the credentials.
+  Options:
+
+    * `:url` - `"redis://[[user]:password@]host[:port][/db]"`; the user
+      info runs to the last `@`, so a password may hold `@` or `/`
+      (percent-encoding is decoded too)
+    * `:host`, `:port`, `:username`, `:password`, `:database` - explicit
+      options win over the URL's parts (defaults `"127.0.0.1"`, 6379, no
+      user, no password, database 0). `:password` may be a string or a
+      zero-arity function returning one.
+    * `:timeout` - the connect timeout in ms (default 5,000)
+    * `:max_reply_bytes` - default 512 MiB, Redis's own bulk limit
+    * `:sync_connect` - default `false` (see above)
+    * `:name` - a `GenServer` name
+
+  Every option is checked before anything starts: an unknown option or a
+  bad value raises `ArgumentError` naming it. No message, stack trace,
+  process state or crash report ever shows the password.
+
+  ## Examples
+
+      {:ok, conn} = Analytics.Redis.start_link(url: "redis://:s3cret@127.0.0.1:6379/2")
+      {:ok, conn} = Analytics.Redis.start_link(port: 6380, sync_connect: true)
+      {:error, %Analytics.Redis.ConnectionError{}} =
+        Analytics.Redis.start_link(port: 1, sync_connect: true)
   """
   @spec start_link([option()]) :: GenServer.on_start()
   def start_link(opts \\ []) do
-    endpoint = endpoint(opts)
+    endpoint = Options.connect!(opts)
 
     # Connecting here (a dirty IO NIF) rather than in init/1 returns
     # {:error, _} without an exit signal to the linked caller.
-    case Native.redis_connect(
-           endpoint.host,
-           endpoint.port,
-           endpoint.username,
-           endpoint.password,
-           endpoint.database,
-           endpoint.timeout,
-           endpoint.max_reply_bytes,
-           sync_connect!(opts)
-         ) do
+    case connect(endpoint) do
       {:ok, engine} ->
-        with {:error, _} = error <-
-               GenServer.start_link(__MODULE__, engine, Keyword.take(opts, [:name])) do
+        name_opts = if endpoint.name, do: [name: endpoint.name], else: []
+
+        with {:error, _} = error <- GenServer.start_link(__MODULE__, engine, name_opts) do
           Native.redis_stop(engine)
           error
         end
 
+      {:error, %ConnectionError{} = error} ->
+        {:error, %ConnectionError{error | address: address(endpoint)}}
+
       {:error, _} = error ->
         error
+    end
+  end
+
+  @doc """
+  A child spec whose start arguments hold the options checked, the URL split
+  into its parts and the password sealed, so that a supervisor's reports
+  never show it.
+
+  ## Example
+
+      children = [{Analytics.Redis, url: "redis://:s3cret@127.0.0.1:6379", name: MyRedis}]
+      Supervisor.start_link(children, strategy: :one_for_one)
+  """
+  @spec child_spec([option()]) :: Supervisor.child_spec()
+  def child_spec(opts) do
+    %{id: __MODULE__, start: {__MODULE__, :start_link, [Options.seal(opts)]}}
+  end
+
+  defp address(%{host: host, port: port}) do
+    if String.contains?(host, ":"), do: "[#{host}]:#{port}", else: "#{host}:#{port}"
+  end
+
+  # The one call that carries the password. Every option was checked before,
+  # so the NIF has nothing to refuse; should it raise all the same, the
+  # stack trace goes on without the arguments.
+  defp connect(endpoint) do
+    Native.redis_connect(
+      endpoint.host,
+      endpoint.port,
+      endpoint.username,
+      Options.reveal!(endpoint.password),
+      endpoint.database,
+      endpoint.timeout,
+      endpoint.max_reply_bytes,
+      endpoint.sync_connect
+    )
+  catch
+    kind, reason ->
+      :erlang.raise(
+        kind,
+        hide_password(reason, endpoint),
+        Options.scrub_stacktrace(__STACKTRACE__)
+      )
+  end
+
+  defp hide_password(reason, endpoint) do
+    password = endpoint.password.()
+
+    if is_exception(reason) and is_binary(password) and password != "" and
+         String.contains?(Exception.message(reason), password) do
+      ArgumentError.exception("connecting failed; the error is not shown as it held the password")
+    else
+      reason
     end
   end
 
@@ -121,31 +193,74 @@ defmodule Analytics.Redis do
 
   Arguments are strings (integers and floats are converted); each travels as
   one bulk string, so a key with spaces, quotes or CRLF is still one argument.
-  Option `:timeout` in ms, default 5,000. Commands that would desynchronise
-  the shared connection raise `ArgumentError` (see the module docs).
+  Option `:timeout`: ms or `:infinity`, default 5,000 (any other option
+  raises `ArgumentError`). Commands that would desynchronise the shared
+  connection raise `ArgumentError` (see the module docs).
+
+  ## Examples
+
+      {:ok, "OK"} = Analytics.Redis.command(conn, ["SET", "k", 1])
+      {:ok, "1"} = Analytics.Redis.command(conn, ["GET", "k"], timeout: :infinity)
   """
-  @spec command(conn(), [String.t() | number()], keyword()) :: {:ok, value()} | {:error, error()}
+  @spec command(conn(), [String.t() | number()], [call_option()]) ::
+          {:ok, value()} | {:error, error()}
   def command(conn, args, opts \\ []) do
-    request(conn, [command_args!(args)], [:tree], :single, opts)
+    timeout = Options.call_timeout!(opts)
+    request(conn, [command_args!(args)], [:tree], :single, timeout)
   end
+
+  @doc """
+  Like `command/3`, but returns the value itself and raises the error
+  (`Analytics.Redis.Error` or `Analytics.Redis.ConnectionError`).
+
+  ## Examples
+
+      "PONG" = Analytics.Redis.command!(conn, ["PING"])
+      Analytics.Redis.command!(conn, ["INCR", "a string"])
+      #=> ** (Analytics.Redis.Error) ERR value is not an integer or out of range
+  """
+  @spec command!(conn(), [String.t() | number()], [call_option()]) :: value()
+  def command!(conn, args, opts \\ []), do: conn |> command(args, opts) |> ok!()
 
   @doc """
   Runs several commands in one round trip; `{:ok, values}` with an
   `%Analytics.Redis.Error{}` in place of a command that got an error reply.
+  Options as in `command/3`.
+
+  ## Example
+
+      {:ok, [1, "1"]} = Analytics.Redis.pipeline(conn, [["INCR", "n"], ["GET", "n"]])
   """
-  @spec pipeline(conn(), [[String.t() | number()]], keyword()) ::
+  @spec pipeline(conn(), [[String.t() | number()]], [call_option()]) ::
           {:ok, [value()]} | {:error, error()}
   def pipeline(conn, commands, opts \\ [])
 
   def pipeline(conn, [_ | _] = commands, opts) do
+    timeout = Options.call_timeout!(opts)
     {commands, slots} = commands_and_slots!(commands, [], [])
-    request(conn, commands, slots, :many, opts)
+    request(conn, commands, slots, :many, timeout)
   end
 
   def pipeline(_conn, commands, _opts) do
     raise ArgumentError,
           "a pipeline needs a non-empty list of commands, got: #{inspect(commands)}"
   end
+
+  @doc """
+  Like `pipeline/3`, but returns the values themselves and raises a
+  connection error. As in Redix, an error reply to one command does not
+  raise: its `%Analytics.Redis.Error{}` stands in the list.
+
+  ## Example
+
+      ["PONG", %Analytics.Redis.Error{}] =
+        Analytics.Redis.pipeline!(conn, [["PING"], ["INCR", "a string"]])
+  """
+  @spec pipeline!(conn(), [[String.t() | number()]], [call_option()]) :: [value()]
+  def pipeline!(conn, commands, opts \\ []), do: conn |> pipeline(commands, opts) |> ok!()
+
+  defp ok!({:ok, value}), do: value
+  defp ok!({:error, error}), do: raise(error)
 
   @doc """
   Fetches numbers into a Series, decoded in C++ as the reply is read.
@@ -155,75 +270,80 @@ defmodule Analytics.Redis do
   `{:hvals, key, dtype}` (decimal text), `{:zrange_scores, key, start, stop}`.
   A missing key gives an empty Series; a missing MGET value is NaN (`:f64`).
   A non-numeric element gives `{:error, %Error{}}` naming key and index.
+  Options as in `command/3`.
+
+  ## Example
+
+      {:ok, series} = Analytics.Redis.fetch(conn, {:lrange, "latencies", 0, -1, :f64})
   """
-  @spec fetch(conn(), Spec.t(), keyword()) :: {:ok, Analytics.Series.t()} | {:error, error()}
+  @spec fetch(conn(), Spec.t(), [call_option()]) ::
+          {:ok, Analytics.Series.t()} | {:error, error()}
   def fetch(conn, spec, opts \\ []) do
+    timeout = Options.call_timeout!(opts)
     {command, slot} = Spec.to_request(spec)
-    request(conn, [command], [slot], :single, opts)
+    request(conn, [command], [slot], :single, timeout)
   end
 
   @doc """
   Like `fetch/3`, but returns `{:ok, ref}` at once; the caller later receives
   `{:analytics_redis, ref, {:ok, series} | {:error, error}}`.
+
+  ## Example
+
+      {:ok, ref} = Analytics.Redis.fetch_async(conn, {:hvals, "h", :i64})
+      receive do
+        {:analytics_redis, ^ref, {:ok, series}} -> series
+      end
   """
-  @spec fetch_async(conn(), Spec.t(), keyword()) :: {:ok, reference()} | {:error, error()}
+  @spec fetch_async(conn(), Spec.t(), [call_option()]) :: {:ok, reference()} | {:error, error()}
   def fetch_async(conn, spec, opts \\ []) do
+    timeout = Options.call_timeout!(opts)
     {command, slot} = Spec.to_request(spec)
-    submit(conn, [command], [slot], :single, timeout!(opts))
+    submit(conn, [command], [slot], :single, timeout)
   end
 
   @doc """
   Fetches many specs in one round trip: `{:ok, results}` with a Series or an
-  `%Error{}` per spec, in order.
+  `%Error{}` per spec, in order. Options as in `command/3`.
+
+  ## Example
+
+      {:ok, [a, b]} = Analytics.Redis.fetch_many(conn, [{:get, "a", :f64}, {:hvals, "h", :i64}])
   """
-  @spec fetch_many(conn(), [Spec.t()], keyword()) ::
+  @spec fetch_many(conn(), [Spec.t()], [call_option()]) ::
           {:ok, [Analytics.Series.t() | Analytics.Redis.Error.t()]} | {:error, error()}
   def fetch_many(conn, specs, opts \\ [])
 
   def fetch_many(conn, [_ | _] = specs, opts) do
+    timeout = Options.call_timeout!(opts)
     {commands, slots} = specs |> Enum.map(&Spec.to_request/1) |> Enum.unzip()
-    request(conn, commands, slots, :many, opts)
+    request(conn, commands, slots, :many, timeout)
   end
 
   def fetch_many(_conn, specs, _opts) do
     raise ArgumentError, "fetch_many needs a non-empty list of specs, got: #{inspect(specs)}"
   end
 
-  defp request(conn, commands, slots, shape, opts) do
-    timeout = timeout!(opts)
-
+  defp request(conn, commands, slots, shape, timeout) do
     with {:ok, ref} <- submit(conn, commands, slots, shape, timeout) do
       receive do
         {:analytics_redis, ^ref, result} -> result
       after
-        timeout + @grace_ms -> {:error, %ConnectionError{reason: :timeout}}
+        wait_ms(timeout) -> {:error, %ConnectionError{reason: :timeout}}
       end
     end
   end
 
+  defp wait_ms(:infinity), do: :infinity
+  defp wait_ms(timeout), do: timeout + @grace_ms
+
   defp submit(conn, commands, slots, shape, timeout) do
     ref = make_ref()
+    native_timeout = Options.native_timeout(timeout)
 
-    case Native.redis_request(engine!(conn), ref, commands, slots, shape, timeout) do
+    case Native.redis_request(engine!(conn), ref, commands, slots, shape, native_timeout) do
       :ok -> {:ok, ref}
       {:error, _} = error -> error
-    end
-  end
-
-  defp sync_connect!(opts) do
-    case Keyword.get(opts, :sync_connect, true) do
-      sync when is_boolean(sync) -> sync
-      other -> raise ArgumentError, "sync_connect must be true or false, got: #{inspect(other)}"
-    end
-  end
-
-  defp timeout!(opts) do
-    case Keyword.get(opts, :timeout, @default_timeout) do
-      timeout when is_integer(timeout) and timeout >= 0 ->
-        timeout
-
-      other ->
-        raise ArgumentError, "timeout must be a non-negative integer (ms), got: #{inspect(other)}"
     end
   end
 
@@ -273,58 +393,6 @@ defmodule Analytics.Redis do
         engine
     end
   end
-
-  defp endpoint(opts) do
-    from_url = if url = opts[:url], do: parse_url!(url), else: %{}
-
-    defaults = %{host: "127.0.0.1", port: 6379, username: "", password: "", database: 0}
-
-    explicit = opts |> Keyword.take([:host, :port, :username, :password, :database]) |> Map.new()
-
-    endpoint = defaults |> Map.merge(from_url) |> Map.merge(explicit)
-
-    Map.merge(endpoint, %{
-      timeout: Keyword.get(opts, :timeout, @default_timeout),
-      max_reply_bytes: Keyword.get(opts, :max_reply_bytes, @default_max_reply_bytes)
-    })
-  end
-
-  defp parse_url!(url) when is_binary(url) do
-    case URI.parse(url) do
-      %URI{scheme: "redis", host: host} = uri when is_binary(host) and host != "" ->
-        {username, password} = userinfo(uri.userinfo)
-
-        %{host: host, port: uri.port || 6379, username: username, password: password}
-        |> Map.merge(database(uri.path, url))
-
-      _ ->
-        raise ArgumentError,
-              "expected a URL like redis://[user:pass@]host:port/db, got: #{redact(url)}"
-    end
-  end
-
-  defp parse_url!(other), do: raise(ArgumentError, "url must be a string, got: #{inspect(other)}")
-
-  defp userinfo(nil), do: {"", ""}
-
-  defp userinfo(info) do
-    case String.split(info, ":", parts: 2) do
-      [password] -> {"", URI.decode(password)}
-      [user, password] -> {URI.decode(user), URI.decode(password)}
-    end
-  end
-
-  defp database(path, _url) when path in [nil, "", "/"], do: %{}
-
-  defp database("/" <> db, url) do
-    case Integer.parse(db) do
-      {n, ""} when n >= 0 -> %{database: n}
-      _ -> raise ArgumentError, "bad database in #{redact(url)}"
-    end
-  end
-
-  # Never show a password, not even in an error about a bad URL.
-  defp redact(url), do: String.replace(url, ~r{//([^:@/]*):[^@/]*@}, "//\\1:***@")
 
   @impl true
   def init(engine) do

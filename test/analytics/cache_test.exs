@@ -154,4 +154,139 @@ defmodule Analytics.CacheTest do
     assert_receive {:DOWN, ^ref, :process, ^conn, _}
     assert :ets.whereis(ctx.name) == :undefined
   end
+
+  test "a name that is not an atom is an ArgumentError naming it, in every function" do
+    for bad <- ["Metrics", 'x', 1, nil, {:global, :x}] do
+      for call <- [
+            fn -> Cache.get(bad, "k") end,
+            fn -> Cache.keys(bad) end,
+            fn -> Cache.status(bad) end,
+            fn -> Cache.refresh(bad) end,
+            fn -> Cache.await(bad, 10) end
+          ] do
+        assert_raise ArgumentError,
+                     ~r/an Analytics.Cache is named by an atom, got: #{Regex.escape(inspect(bad))}/,
+                     call
+      end
+    end
+  end
+
+  test "a cache that is not running: every function raises the same ArgumentError", ctx do
+    calls = fn name ->
+      [
+        fn -> Cache.get(name, "k") end,
+        fn -> Cache.keys(name) end,
+        fn -> Cache.status(name) end,
+        fn -> Cache.refresh(name) end,
+        fn -> Cache.await(name, 10) end
+      ]
+    end
+
+    for call <- calls.(:nobody_here) do
+      assert_raise ArgumentError, "no Analytics.Cache running as :nobody_here", call
+    end
+
+    # Started, then stopped: the same.
+    start_cache(ctx.server, ctx.name, keys: [])
+    :ok = stop_supervised(Cache)
+
+    for call <- calls.(ctx.name) do
+      assert_raise ArgumentError, "no Analytics.Cache running as #{inspect(ctx.name)}", call
+    end
+  end
+
+  test "options, the Redis ones included, are checked in the caller and raise", ctx do
+    url = RedisServer.url(ctx.server)
+
+    for {opts, message} <- [
+          {[redis: [url: "http://x"]], ~r/expected a URL like redis:\/\//},
+          {[redis: [url: url, pasword: "x"]],
+           ~r/unknown option :pasword for Analytics.Redis.start_link\/1/},
+          {[redis: [port: 0]], ~r/port must be an integer from 1 to 65535/},
+          {[redis: "redis://x"], ~r/:redis must be a keyword list of options, got a string/},
+          {[redis: [url: url], intervl: 5],
+           ~r/unknown option :intervl for Analytics.Cache.start_link\/1; valid options: :name, :redis, :keys, :scan, :interval, :timeout, :await/},
+          {[redis: [url: url], await: :yes], ~r/:await must be true or false, got: :yes/},
+          {[redis: [url: url], keys: :k], ~r/:keys must be a list, got: :k/}
+        ] do
+      assert_raise ArgumentError, message, fn -> Cache.start_link([name: ctx.name] ++ opts) end
+      assert_raise ArgumentError, message, fn -> Cache.child_spec([name: ctx.name] ++ opts) end
+      assert Process.whereis(ctx.name) == nil
+    end
+  end
+
+  test "await: true returns once the first refresh is in; await/2 waits for data", ctx do
+    put(ctx.conn, "k", [1.5, 2.5], :f64)
+
+    # The moduledoc's example: read right after starting.
+    {:ok, _sup} =
+      Supervisor.start_link(
+        [
+          {Cache,
+           name: ctx.name,
+           redis: [url: RedisServer.url(ctx.server)],
+           keys: [{"k", :f64}],
+           await: true}
+        ],
+        strategy: :one_for_one
+      )
+
+    assert values(ctx.name, "k") == [1.5, 2.5]
+    assert Cache.await(ctx.name, 0) == :ok
+
+    other = :"#{ctx.name}_other"
+
+    start_supervised!(
+      Supervisor.child_spec(
+        {Cache, name: other, redis: [url: RedisServer.url(ctx.server)], keys: [{"k", :f64}]},
+        id: :other
+      )
+    )
+
+    assert Cache.await(other) == :ok
+    assert values(other, "k") == [1.5, 2.5]
+  end
+
+  test "await/2 with Redis down: the latest error after the timeout, :ok once data comes", ctx do
+    RedisServer.stop(ctx.server)
+    start_cache(ctx.server, ctx.name, keys: [{"k", :f64}], interval: 50, await: true)
+    assert Cache.status(ctx.name).state == :empty
+    assert {:error, %ConnectionError{}} = Cache.await(ctx.name, 100)
+
+    waiter = Task.async(fn -> Cache.await(ctx.name, 20_000) end)
+    server = RedisServer.restart!(ctx.server)
+    {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
+    put(conn, "k", [7.0], :f64)
+    assert Task.await(waiter, 25_000) == :ok
+    assert values(ctx.name, "k") == [7.0]
+
+    assert_raise ArgumentError, ~r/timeout must be a non-negative integer/, fn ->
+      Cache.await(ctx.name, :infinity)
+    end
+  end
+
+  test "keeps its data when its connection dies while Redis is down", ctx do
+    put(ctx.conn, "k", [1.0, 2.0], :f64)
+    pid = start_cache(ctx.server, ctx.name, keys: [{"k", :f64}], interval: 50, await: true)
+    assert values(ctx.name, "k") == [1.0, 2.0]
+
+    RedisServer.stop(ctx.server)
+    conn = :sys.get_state(pid).conn
+    ref = Process.monitor(conn)
+    Process.exit(conn, :kill)
+    assert_receive {:DOWN, ^ref, :process, ^conn, :killed}
+
+    # The same cache, with a new connection and the old data.
+    assert wait_until(fn -> :sys.get_state(pid).conn != conn end)
+    assert Process.whereis(ctx.name) == pid
+    assert values(ctx.name, "k") == [1.0, 2.0]
+    assert wait_until(fn -> Cache.status(ctx.name).state == :stale end)
+    assert values(ctx.name, "k") == [1.0, 2.0]
+
+    server = RedisServer.restart!(ctx.server)
+    {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
+    put(conn, "k", [3.0], :f64)
+    assert wait_until(fn -> Cache.status(ctx.name).state == :fresh end)
+    assert values(ctx.name, "k") == [3.0]
+  end
 end

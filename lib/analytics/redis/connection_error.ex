@@ -6,16 +6,27 @@ defmodule Analytics.Redis.ConnectionError do
 
     * `:timeout` - no reply within the call's timeout (a late reply is dropped)
     * `:disconnected` - the server went away with the request in flight
-    * `:closed` - sent while the connection was reconnecting, or after `stop/1`
+    * `:closed` - sent while the connection was (re)connecting, or after `stop/1`
     * `:protocol_error` - a malformed reply; the connection reconnects
     * `:reply_too_large` - a reply over `max_reply_bytes`; the connection reconnects
     * a socket error such as `:econnrefused`, or a message string (when connecting)
-  """
-  defexception [:reason]
 
-  @type t :: %__MODULE__{reason: atom() | String.t()}
+  `:address` is `"host:port"` when connecting failed (`start_link/1` with
+  `sync_connect: true`), `nil` otherwise. It never holds a password.
+
+      iex> Exception.message(%Analytics.Redis.ConnectionError{reason: :econnrefused, address: "127.0.0.1:6379"})
+      "cannot connect to 127.0.0.1:6379: econnrefused"
+      iex> Exception.message(%Analytics.Redis.ConnectionError{reason: :closed})
+      "connection error: :closed"
+  """
+  defexception [:reason, address: nil]
+
+  @type t :: %__MODULE__{reason: atom() | String.t(), address: String.t() | nil}
 
   @impl true
+  def message(%__MODULE__{reason: reason, address: address}) when is_binary(address),
+    do: "cannot connect to #{address}: #{reason}"
+
   def message(%__MODULE__{reason: reason}) when is_binary(reason), do: reason
   def message(%__MODULE__{reason: reason}), do: "connection error: #{inspect(reason)}"
 end

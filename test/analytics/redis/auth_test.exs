@@ -22,7 +22,7 @@ defmodule Analytics.Redis.AuthTest do
     url: url
   } do
     assert {:error, %Error{message: message} = error} =
-             Redis.start_link(port: server.port, password: "wrong-pw")
+             Redis.start_link(port: server.port, password: "wrong-pw", sync_connect: true)
 
     assert message =~ "WRONGPASS"
     refute inspect(error) =~ "wrong-pw"
@@ -41,7 +41,10 @@ defmodule Analytics.Redis.AuthTest do
     assert Redis.command(alice, ["ACL", "WHOAMI"]) == {:ok, "alice"}
 
     assert {:error, %Error{}} =
-             Redis.start_link(url: "redis://alice:nope@127.0.0.1:#{server.port}")
+             Redis.start_link(
+               url: "redis://alice:nope@127.0.0.1:#{server.port}",
+               sync_connect: true
+             )
   end
 
   test "a bad URL error hides its password" do

@@ -101,11 +101,13 @@ defmodule Analytics.Redis.BadInputTest do
     end
   end
 
-  test "timeouts must be non-negative integers", %{conn: conn} do
-    for timeout <- [-1, 1.5, :infinity, "5"] do
-      assert_raise ArgumentError, ~r/timeout must be a non-negative integer/, fn ->
-        Redis.command(conn, ["PING"], timeout: timeout)
-      end
+  test "timeouts must be non-negative integers or :infinity", %{conn: conn} do
+    for timeout <- [-1, 1.5, :forever, "5", nil] do
+      assert_raise ArgumentError,
+                   ~r/timeout must be a non-negative integer \(ms\) or :infinity/,
+                   fn ->
+                     Redis.command(conn, ["PING"], timeout: timeout)
+                   end
     end
   end
 
@@ -125,8 +127,9 @@ defmodule Analytics.Redis.BadInputTest do
           {[url: :x], ~r/url must be a string/},
           {[port: 0], ~r/port must be an integer from 1 to 65535/},
           {[port: "6379"], ~r/port must be an integer/},
-          {[host: :localhost], ~r/host must be a string/},
-          {[password: 123], ~r/password must be a string/},
+          {[host: :localhost], ~r/host must be a non-empty string, got: :localhost/},
+          {[host: ""], ~r/host must be a non-empty string/},
+          {[password: 123], ~r/password must be a string or a zero-arity function/},
           {[database: -1], ~r/database must be an integer/},
           {[timeout: 0], ~r/timeout must be an integer from 1/},
           {[max_reply_bytes: 0], ~r/max_reply_bytes must be an integer from 1/},

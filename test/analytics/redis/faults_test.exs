@@ -156,9 +156,14 @@ defmodule Analytics.Redis.FaultsTest do
     {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
     {:ok, port} = :inet.port(socket)
     :gen_tcp.close(socket)
-    assert Redis.start_link(port: port) == {:error, %ConnectionError{reason: :econnrefused}}
+
+    assert {:error, %ConnectionError{reason: :econnrefused} = error} =
+             Redis.start_link(port: port, sync_connect: true)
+
+    assert error.address == "127.0.0.1:#{port}"
+    assert Exception.message(error) == "cannot connect to 127.0.0.1:#{port}: econnrefused"
 
     assert {:error, %ConnectionError{reason: "cannot resolve" <> _}} =
-             Redis.start_link(host: "no-such-host.invalid")
+             Redis.start_link(host: "no-such-host.invalid", sync_connect: true)
   end
 end
