@@ -55,8 +55,10 @@ defmodule Analytics do
   A list of reducers returns a map from each reducer, as given, to its value.
 
   A list of integers only is reduced as `:i64`, exactly: sums never wrap and
-  may return a bignum. A list with any float (or `:nan`, `:infinity`,
-  `:neg_infinity`) is reduced as `:f64`.
+  may return a bignum; an integer outside the i64 range raises
+  `ArgumentError`. A list with any float (or `:nan`, `:infinity`,
+  `:neg_infinity`) is reduced as `:f64`, and then every integer, however
+  large, becomes the nearest float (as in `Analytics.Series.from_list/2`).
 
   ## Semantics
 
@@ -69,8 +71,10 @@ defmodule Analytics do
     * `{:quantile, q}` interpolates linearly between the closest ranks
       (NumPy's default) and always returns a float.
     * `:n_distinct` counts `-0.0` and `0.0` as one value, and all NaNs as one.
-    * The `:i64` `:product` is exact; beyond the signed 128-bit range it
-      raises `ArgumentError` (use an `:f64` series for such magnitudes).
+    * The `:i64` `:product` is exact; when its exact value lies beyond the
+      signed 128-bit range it raises `ArgumentError` (use an `:f64` series
+      for such magnitudes), unless a zero settles it to `0`. The rule is the
+      same for `parallel: true` and for `merge/1` + `finalize/1`.
     * `:approx_n_distinct` estimates with a HyperLogLog (2^14 registers,
       about 0.8% standard error); `{:approx_quantile, q}` with a DDSketch
       (within 1% relative error of the value at rank `floor(q * (n - 1))`).

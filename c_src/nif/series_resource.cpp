@@ -45,6 +45,18 @@ SeriesResource& get_series_resource(ErlNifEnv* env, ERL_NIF_TERM term) {
     if (!find_resource(env, term, &resource)) {
         throw std::invalid_argument("expected an %Analytics.Series{}, got: " + describe(env, term));
     }
+    // Elixir code reads :size and :dtype from the struct, so a struct whose
+    // fields disagree with its data (built by hand or edited) is refused
+    // here rather than trusted there.
+    ERL_NIF_TERM size, dtype;
+    ErlNifUInt64 claimed;
+    if (!enif_get_map_value(env, term, atoms::size, &size) || !enif_get_uint64(env, size, &claimed) ||
+        claimed != resource->series.size() || !enif_get_map_value(env, term, atoms::dtype, &dtype) ||
+        !enif_is_identical(dtype, encode_dtype(resource->series.dtype()))) {
+        throw std::invalid_argument(
+            "not a valid %Analytics.Series{}: its :size and :dtype fields do not match its data, got: " +
+            describe(env, term));
+    }
     return *resource;
 }
 

@@ -1,70 +1,17 @@
 #include "terms.hpp"
 
-#include <algorithm>
 #include <array>
-#include <cctype>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <utility>
 #include <stdexcept>
 
 #include "atoms.hpp"
 
 namespace analytics::nif {
-
-namespace {
-
-// Terms can be huge; an error message needs only their start.
-constexpr std::size_t kDescribeLimit = 120;
-
-}  // namespace
-
-namespace {
-
-bool is_plain_atom(std::string_view name) {
-    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '@'; };
-    if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) return false;
-    if (name.back() == '?' || name.back() == '!') name.remove_suffix(1);
-    return std::all_of(name.begin(), name.end(), word);
-}
-
-// Atoms as Elixir writes them: nil, :ok, :"two words".
-std::string describe_atom(ErlNifEnv* env, ERL_NIF_TERM atom) {
-    std::array<char, 256> name{};
-    enif_get_atom(env, atom, name.data(), name.size(), ERL_NIF_LATIN1);
-    const std::string_view text(name.data());
-    if (text == "nil" || text == "true" || text == "false") return std::string(text);
-    const bool plain = is_plain_atom(text);
-    std::string described = plain ? ":" : ":\"";
-    described.append(text);
-    if (!plain) described += '"';
-    return described;
-}
-
-// Floats as Elixir writes them (shortest round trip); %T prints 1.500000e+00.
-std::string describe_float(double value) {
-    std::array<char, 32> buffer{};
-    const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
-    std::string text(buffer.data(), end);
-    const std::size_t exponent = text.find('e');
-    if (text.find('.') == std::string::npos) text.insert(exponent == std::string::npos ? text.size() : exponent, ".0");
-    if (const std::size_t plus = text.find("e+"); plus != std::string::npos) text.erase(plus + 1, 1);
-    return text;
-}
-
-}  // namespace
-
-std::string describe(ErlNifEnv* env, ERL_NIF_TERM term) {
-    if (enif_is_atom(env, term)) return describe_atom(env, term);
-    double floating;
-    if (enif_get_double(env, term, &floating)) return describe_float(floating);
-    std::array<char, kDescribeLimit + 1> buffer{};
-    const int written = enif_snprintf(buffer.data(), buffer.size(), "%T", term);
-    std::string text(buffer.data());
-    if (written >= static_cast<int>(buffer.size())) text += "...";
-    return text;
-}
 
 series::Dtype decode_dtype(ErlNifEnv* env, ERL_NIF_TERM term) {
     if (enif_is_identical(term, atoms::f64)) return series::Dtype::f64;
@@ -82,11 +29,68 @@ std::size_t decode_size(ErlNifEnv* env, ERL_NIF_TERM term, std::string_view what
     return static_cast<std::size_t>(value);
 }
 
+namespace {
+
+// An integer beyond the 64-bit range, rounded to the nearest double as
+// Elixir's `/` and `:erlang.float/1` round it; false for anything else. No
+// erl_nif call reads a bignum, but its external term format holds its
+// little-endian magnitude: 131, SMALL_BIG_EXT (110) with a 1-byte digit count
+// or LARGE_BIG_EXT (111) with a 4-byte one, then the sign byte.
+bool bignum_to_double(ErlNifEnv* env, ERL_NIF_TERM term, double* out) {
+    if (enif_term_type(env, term) != ERL_NIF_TERM_TYPE_INTEGER) return false;
+    ErlNifBinary encoded;
+    if (!enif_term_to_binary(env, term, &encoded)) return false;
+    const std::unique_ptr<ErlNifBinary, void (*)(ErlNifBinary*)> owner(&encoded, enif_release_binary);
+    const unsigned char* bytes = encoded.data;
+    std::size_t header = 0;
+    if (encoded.size > 3 && bytes[1] == 110) header = 3;
+    if (encoded.size > 6 && bytes[1] == 111) header = 6;
+    if (header == 0) return false;
+    const bool negative = bytes[header] != 0;
+    const unsigned char* digits = bytes + header + 1;
+    std::size_t count = encoded.size - header - 1;
+    while (count > 0 && digits[count - 1] == 0) --count;
+    if (count == 0) return false;
+    // The top 64 bits of the magnitude, and whether any bit below them is
+    // set: folded into the lowest bit, which lies below a double's 53-bit
+    // mantissa, it makes the one rounding of uint64 -> double exact.
+    const std::size_t bits = count * 8 - static_cast<std::size_t>(__builtin_clz(digits[count - 1]) - 24);
+    const std::size_t shift = bits > 64 ? bits - 64 : 0;
+    std::uint64_t top = 0;
+    bool sticky = false;
+    for (std::size_t bit = 0; bit < bits; ++bit) {
+        const bool set = (digits[bit / 8] >> (bit % 8)) & 1;
+        if (bit < shift) {
+            sticky = sticky || set;
+        } else if (set) {
+            top |= std::uint64_t{1} << (bit - shift);
+        }
+    }
+    if (sticky) top |= 1;
+    const double magnitude = std::ldexp(static_cast<double>(top), static_cast<int>(shift));
+    *out = negative ? -magnitude : magnitude;
+    return true;
+}
+
+// A bignum as a finite double, or std::invalid_argument saying it has none.
+double finite_bignum(ErlNifEnv* env, ERL_NIF_TERM term, double value, std::string_view where) {
+    if (std::isinf(value)) {
+        throw std::invalid_argument("integer " + describe(env, term) + std::string(where) +
+                                    " is too large for an :f64 (beyond 1.8e308)");
+    }
+    return value;
+}
+
+}  // namespace
+
 double decode_double(ErlNifEnv* env, ERL_NIF_TERM term, std::string_view what) {
     double floating;
     ErlNifSInt64 integer;
     if (enif_get_double(env, term, &floating)) return floating;
     if (enif_get_int64(env, term, &integer)) return static_cast<double>(integer);
+    if (bignum_to_double(env, term, &floating)) {
+        return finite_bignum(env, term, floating, " given as " + std::string(what));
+    }
     if (enif_is_identical(term, atoms::nan)) return std::numeric_limits<double>::quiet_NaN();
     if (enif_is_identical(term, atoms::infinity)) return std::numeric_limits<double>::infinity();
     if (enif_is_identical(term, atoms::neg_infinity)) return -std::numeric_limits<double>::infinity();
@@ -96,7 +100,8 @@ double decode_double(ErlNifEnv* env, ERL_NIF_TERM term, std::string_view what) {
 
 namespace {
 
-enum class ElementKind { integer, floating };
+// big: an integer beyond the i64 range, with its nearest double.
+enum class ElementKind { integer, floating, big };
 
 struct Element {
     ElementKind kind;
@@ -118,9 +123,7 @@ Element decode_element(ErlNifEnv* env, ERL_NIF_TERM term, std::size_t index, boo
         return {ElementKind::floating, 0, -std::numeric_limits<double>::infinity()};
     }
     const std::string where = " at index " + std::to_string(index);
-    if (enif_term_type(env, term) == ERL_NIF_TERM_TYPE_INTEGER) {
-        throw std::invalid_argument("integer " + describe(env, term) + where + " is outside the i64 range");
-    }
+    if (bignum_to_double(env, term, &floating)) return {ElementKind::big, 0, floating};
     throw std::invalid_argument("expected a number, :nan, :infinity or :neg_infinity" + where +
                                 ", got: " + describe(env, term));
 }
@@ -149,10 +152,26 @@ series::ColumnData decode_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDty
         integers.reserve(length);
     }
 
+    // An integer beyond the i64 range is an f64 element, so an inferred list
+    // holding one is :f64 only if it also holds a float.
+    bool saw_float = dtype == ListDtype::f64;
+    std::optional<std::pair<ERL_NIF_TERM, std::size_t>> first_big;
+    auto outside_i64 = [env](ERL_NIF_TERM term, std::size_t index) {
+        return std::invalid_argument("integer " + describe(env, term) + " at index " + std::to_string(index) +
+                                     " is outside the i64 range (an :f64 series or list with a float accepts it)");
+    };
+
     ERL_NIF_TERM head, tail = list;
     for (std::size_t index = 0; enif_get_list_cell(env, tail, &head, &tail); ++index) {
-        const Element e = decode_element(env, head, index, as_floats);
-        if (e.kind == ElementKind::floating && !as_floats) {
+        Element e = decode_element(env, head, index, as_floats);
+        if (e.kind == ElementKind::big) {
+            if (dtype == ListDtype::i64) throw outside_i64(head, index);
+            e.floating = finite_bignum(env, head, e.floating, " at index " + std::to_string(index));
+            if (!first_big) first_big.emplace(head, index);
+        } else if (e.kind == ElementKind::floating) {
+            saw_float = true;
+        }
+        if (e.kind != ElementKind::integer && !as_floats) {
             if (dtype == ListDtype::i64) {
                 throw std::invalid_argument("cannot store " + describe(env, head) + " at index " + std::to_string(index) +
                                             " in an :i64 series (no silent truncation)");
@@ -169,6 +188,7 @@ series::ColumnData decode_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDty
             integers.push_back(e.integer);
         }
     }
+    if (first_big && !saw_float) throw outside_i64(first_big->first, first_big->second);
     if (as_floats) return series::ColumnData(std::move(floats));
     return series::ColumnData(std::move(integers));
 }

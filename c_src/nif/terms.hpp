@@ -9,11 +9,9 @@
 #include <string_view>
 
 #include "../series/series.hpp"
+#include "describe.hpp"
 
 namespace analytics::nif {
-
-// A short, Elixir-flavoured rendering of a term for error messages.
-std::string describe(ErlNifEnv* env, ERL_NIF_TERM term);
 
 // :f64 | :i64
 series::Dtype decode_dtype(ErlNifEnv* env, ERL_NIF_TERM term);

@@ -62,7 +62,7 @@ defmodule Analytics.Parallel do
   end
 
   # Rows of a Series or of a map of Series; nil for anything else.
-  defp series_rows(%Series{size: size}), do: size
+  defp series_rows(%Series{} = series), do: Series.size(series)
 
   defp series_rows(%{} = columns) when not is_struct(columns) and map_size(columns) > 0 do
     if Enum.all?(Map.values(columns), &is_struct(&1, Series)), do: Query.rows(columns)

@@ -77,7 +77,7 @@ defmodule Analytics.Query do
   @doc false
   # Input rows: of a Series, a list, or the first column of a map.
   @spec rows(term()) :: non_neg_integer()
-  def rows(%Series{size: size}), do: size
+  def rows(%Series{} = series), do: Series.size(series)
   def rows(list) when is_list(list), do: length(list)
 
   def rows(%{} = columns) when map_size(columns) > 0,

@@ -40,14 +40,19 @@ defmodule Analytics.Series do
   Builds a series from a list of numbers.
 
   With `:f64` (the default), integers become floats and `:nan`,
-  `:infinity` and `:neg_infinity` are accepted. With `:i64`, every element
-  must be an integer in the signed 64-bit range: a float raises rather than
-  being truncated.
+  `:infinity` and `:neg_infinity` are accepted. An integer of any size
+  becomes the nearest float (ties to even; `:erlang.float/1` is off by one
+  unit in the last place for some bignums), and one beyond the float range
+  (about 1.8e308) raises `ArgumentError`. With `:i64`, every element must be
+  an integer in the signed 64-bit range: a float raises rather than being
+  truncated.
 
   ## Examples
 
       iex> Analytics.Series.from_list([1, 2, 3]) |> Analytics.Series.to_list()
       [1.0, 2.0, 3.0]
+      iex> Analytics.Series.from_list([2 ** 64]) |> Analytics.Series.to_list()
+      [1.8446744073709552e19]
       iex> Analytics.Series.from_list([1, 2, 3], :i64) |> Analytics.Series.to_list()
       [1, 2, 3]
       iex> Analytics.Series.from_list([1.5], :i64)
@@ -103,7 +108,10 @@ defmodule Analytics.Series do
       2
   """
   @spec size(t()) :: non_neg_integer()
-  def size(%__MODULE__{size: size}), do: size
+  def size(%__MODULE__{size: size, dtype: dtype})
+      when is_integer(size) and size >= 0 and dtype in [:f64, :i64],
+      do: size
+
   def size(other), do: not_a_series!(other)
 
   @doc """
@@ -115,7 +123,10 @@ defmodule Analytics.Series do
       :i64
   """
   @spec dtype(t()) :: dtype()
-  def dtype(%__MODULE__{dtype: dtype}), do: dtype
+  def dtype(%__MODULE__{size: size, dtype: dtype})
+      when is_integer(size) and size >= 0 and dtype in [:f64, :i64],
+      do: dtype
+
   def dtype(other), do: not_a_series!(other)
 
   @doc """
@@ -164,14 +175,15 @@ defmodule Analytics.Series do
       ** (ArgumentError) index 3 is out of range for a series of 3 elements
   """
   @spec at(t(), non_neg_integer()) :: value()
-  def at(%__MODULE__{size: size} = series, index)
-      when is_integer(index) and index >= 0 and index < size do
+  def at(series, index) when is_integer(index) and index >= 0 do
+    size = size(series)
+
+    if index >= size do
+      raise ArgumentError, "index #{index} is out of range for a series of #{size} elements"
+    end
+
     [value] = series |> slice(index, 1) |> to_list()
     value
-  end
-
-  def at(%__MODULE__{size: size}, index) when is_integer(index) and index >= 0 do
-    raise ArgumentError, "index #{index} is out of range for a series of #{size} elements"
   end
 
   def at(%__MODULE__{}, index) do
@@ -200,6 +212,12 @@ defmodule Analytics.Series do
   """
   @spec cast(t(), dtype()) :: t()
   def cast(series, dtype), do: Native.series_cast(series, dtype)
+
+  defp not_a_series!(%__MODULE__{} = forged) do
+    raise ArgumentError,
+          "not a valid %Analytics.Series{}: its :size and :dtype fields do not match its data, got: " <>
+            inspect(forged)
+  end
 
   defp not_a_series!(other) do
     raise ArgumentError, "expected an %Analytics.Series{}, got: #{inspect(other)}"

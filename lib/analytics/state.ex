@@ -58,6 +58,10 @@ defmodule Analytics.State do
 
   @extended_atoms [:nan, :infinity, :neg_infinity]
 
+  @int128_overflow Bitwise.bsl(1, 127)
+  @int128 -@int128_overflow..(@int128_overflow - 1)
+  @product_overflow "product of the :i64 values overflows 128 bits; reduce an :f64 series instead"
+
   @doc false
   # A state may come back from storage or another node: every field is
   # checked against the type above before it is used (the sketches, :hll
@@ -113,7 +117,7 @@ defmodule Analytics.State do
         max: max,
         argmin: argmin,
         argmax: argmax,
-        product: mul(a.product, b.product),
+        product: product(a.product, b.product),
         hll: merge_sketch(a.hll, b.hll),
         dd: merge_sketch(a.dd, b.dd)
     }
@@ -135,6 +139,9 @@ defmodule Analytics.State do
     do: Analytics.Native.sketch_estimate(dd, q)
 
   def finalize_one(%__MODULE__{count: 0}, _reducer), do: nil
+
+  def finalize_one(%__MODULE__{product: p}, :product) when is_integer(p) and p not in @int128,
+    do: raise(ArgumentError, @product_overflow)
 
   def finalize_one(%__MODULE__{} = s, reducer)
       when reducer in [:sum, :product, :min, :max, :argmin, :argmax],
@@ -192,6 +199,16 @@ defmodule Analytics.State do
   def add(inf, _) when inf in [:infinity, :neg_infinity], do: inf
   def add(_, inf) when inf in [:infinity, :neg_infinity], do: inf
   def add(a, b), do: a + b
+
+  # The :i64 product is exact and must fit in 128 bits, as in one native
+  # pass; a zero settles it even after an overflow. Past the range only the
+  # sign matters, so the merged value stops growing there.
+  defp product(a, b) when is_integer(a) and is_integer(b) do
+    p = a * b
+    if p in @int128, do: p, else: sign(p) * @int128_overflow
+  end
+
+  defp product(a, b), do: mul(a, b)
 
   @doc false
   def mul(:nan, _), do: :nan

@@ -66,4 +66,36 @@ defmodule Analytics.ParallelTest do
     # :auto quietly stays serial for reducers that cannot merge.
     assert is_float(Analytics.reduce(random_series(2_000_000, 6), :median))
   end
+
+  test ":product follows one rule on every path: exact, and past 128 bits an error" do
+    big = Series.from_list([2 ** 62, 2 ** 62, 2 ** 62, 2 ** 62], :i64)
+    message = ~r/product of the :i64 values overflows 128 bits/
+
+    for parallel <- [false, true] do
+      assert_raise ArgumentError, message, fn ->
+        Analytics.reduce(big, :product, parallel: parallel)
+      end
+    end
+
+    partials = for i <- 0..3, do: Analytics.partial(Series.slice(big, i, 1), [:product])
+
+    assert_raise ArgumentError, message, fn ->
+      partials |> Analytics.merge() |> Analytics.finalize()
+    end
+
+    # A zero settles the product even after an overflow, on every path.
+    zeroed = Series.concat([big, Series.from_list([0], :i64)])
+    assert Analytics.reduce(zeroed, :product, parallel: false) == 0
+    assert Analytics.reduce(zeroed, :product, parallel: true) == 0
+
+    # Exact up to the edge of the range: -2^127 fits, 2^127 does not.
+    edge = Series.from_list([-(2 ** 63), 2 ** 62, 2, 2], :i64)
+    assert Analytics.reduce(edge, :product, parallel: true) == -(2 ** 127)
+
+    assert_raise ArgumentError, message, fn ->
+      Analytics.reduce(Series.from_list([-(2 ** 63), -(2 ** 63), 2, 1], :i64), :product,
+        parallel: true
+      )
+    end
+  end
 end
