@@ -4,39 +4,34 @@ defmodule Mix.Tasks.Compile.AnalyticsNif do
   Builds the native library with CMake (elixir_make is not available on
   Debian, so the project carries this small compiler).
 
-  It does nothing when `priv/analytics_nif.so` is newer than every file under
-  `c_src/` and `CMakeLists.txt` and was built in the same flavour, and fails
-  the build when CMake fails. The CMake build tree is `_build/cmake` inside
-  this project.
+  It does nothing when the library is newer than every file under `c_src/`
+  and `CMakeLists.txt`, and fails the build when CMake fails. The CMake
+  build tree is `_build/cmake` inside this project.
 
   With `ANALYTICS_SANITIZE=1` in the environment it builds the NIF with
-  AddressSanitizer and UndefinedBehaviorSanitizer instead (in
-  `_build/cmake-sanitize`), for running the ExUnit suite inside a BEAM with
-  the ASan runtime preloaded (see `scripts/test.sh`).
+  AddressSanitizer and UndefinedBehaviorSanitizer instead, in
+  `_build/cmake-sanitize`, as `priv/analytics_nif_sanitize.so`: a file of its
+  own, so the plain library is never replaced by it, and `Analytics.Native`
+  loads the sanitized one only when the variable is set (for running the
+  ExUnit suite inside a BEAM with the ASan runtime preloaded, see
+  `scripts/test.sh`).
   """
   use Mix.Task.Compiler
-
-  @library "priv/analytics_nif.so"
-  # Which flavour the library in priv was built as.
-  @flavour_stamp "priv/analytics_nif.flavour"
 
   @impl true
   def run(_args) do
     root = Path.dirname(Mix.Project.project_file())
-    library = Path.join(root, @library)
-    stamp = Path.join(root, @flavour_stamp)
+    sanitize? = System.get_env("ANALYTICS_SANITIZE") in ["1", "true"]
+    # The same names Analytics.Native.load_nif/0 loads.
+    library = Path.join(root, if(sanitize?, do: "priv/analytics_nif_sanitize.so", else: "priv/analytics_nif.so"))
     sources = [Path.join(root, "CMakeLists.txt") | Path.wildcard(Path.join(root, "c_src/**/*"))]
 
-    flavour =
-      if System.get_env("ANALYTICS_SANITIZE") in ["1", "true"], do: "sanitize", else: "release"
-
-    if Mix.Utils.stale?(sources, [library]) or File.read(stamp) != {:ok, flavour} do
-      with {:ok, _} = ok <- build(root, flavour) do
+    if Mix.Utils.stale?(sources, [library]) do
+      with {:ok, _} = ok <- build(root, sanitize?, library) do
         # CMake leaves the library alone when a change (say, to a test's
         # source) does not affect it; mark it current so the next compile is
         # a no-op.
         File.touch!(library)
-        File.write!(stamp, flavour)
         ok
       end
     else
@@ -44,12 +39,8 @@ defmodule Mix.Tasks.Compile.AnalyticsNif do
     end
   end
 
-  defp build(root, flavour) do
-    build_dir =
-      Path.join(
-        root,
-        if(flavour == "sanitize", do: "_build/cmake-sanitize", else: "_build/cmake")
-      )
+  defp build(root, sanitize?, library) do
+    build_dir = Path.join(root, if(sanitize?, do: "_build/cmake-sanitize", else: "_build/cmake"))
 
     steps = [
       [
@@ -58,14 +49,14 @@ defmodule Mix.Tasks.Compile.AnalyticsNif do
         "-B",
         build_dir,
         "-DCMAKE_BUILD_TYPE=Release",
-        "-DANALYTICS_SANITIZE=#{if flavour == "sanitize", do: "ON", else: "OFF"}",
+        "-DANALYTICS_SANITIZE=#{if sanitize?, do: "ON", else: "OFF"}",
         "-DANALYTICS_BUILD_TESTS=OFF",
         "-DANALYTICS_BUILD_BENCH=OFF"
       ],
       ["--build", build_dir, "--target", "analytics_nif", "--parallel"]
     ]
 
-    Mix.shell().info("Building #{@library} with CMake")
+    Mix.shell().info("Building #{Path.relative_to(library, root)} with CMake")
 
     # CMake's output is shown only when a step fails.
     Enum.reduce_while(steps, {:ok, []}, fn args, ok ->

@@ -6,9 +6,15 @@ defmodule Analytics.Native do
   @on_load :load_nif
 
   @doc false
+  # The sanitized build is a file of its own (see Mix.Tasks.Compile.AnalyticsNif
+  # in mix.exs), loaded only when asked for.
   def load_nif do
-    path = :filename.join(:code.priv_dir(:analytics), ~c"analytics_nif")
-    :erlang.load_nif(path, 0)
+    name =
+      if System.get_env("ANALYTICS_SANITIZE") in ["1", "true"],
+        do: ~c"analytics_nif_sanitize",
+        else: ~c"analytics_nif"
+
+    :erlang.load_nif(:filename.join(:code.priv_dir(:analytics), name), 0)
   end
 
   def series_from_list(_list, _dtype), do: not_loaded()
