@@ -23,7 +23,12 @@ defmodule Mix.Tasks.Compile.AnalyticsNif do
     root = Path.dirname(Mix.Project.project_file())
     sanitize? = System.get_env("ANALYTICS_SANITIZE") in ["1", "true"]
     # The same names Analytics.Native.load_nif/0 loads.
-    library = Path.join(root, if(sanitize?, do: "priv/analytics_nif_sanitize.so", else: "priv/analytics_nif.so"))
+    library =
+      Path.join(
+        root,
+        if(sanitize?, do: "priv/analytics_nif_sanitize.so", else: "priv/analytics_nif.so")
+      )
+
     sources = [Path.join(root, "CMakeLists.txt") | Path.wildcard(Path.join(root, "c_src/**/*"))]
 
     if Mix.Utils.stale?(sources, [library]) do

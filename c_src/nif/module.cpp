@@ -1,5 +1,7 @@
-// The NIF library: its function table and load callback.
+// The NIF library: its function table and load callbacks.
 #include <erl_nif.h>
+
+#include <mutex>
 
 #include "atoms.hpp"
 #include "group_nif.hpp"
@@ -40,11 +42,23 @@ ErlNifFunc functions[] = {
 };
 
 int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {
-    atoms::init(env);
+    // Once per copy of the library in memory: an upgrade that loads this same
+    // file again must not rewrite atoms that engine threads are reading.
+    static std::once_flag atoms_made;
+    std::call_once(atoms_made, atoms::init, env);
     return open_series_resource(env) && open_engine_resource(env) ? 0 : 1;
 }
+
+// Loading Analytics.Native again (a release upgrade, `recompile` in iex)
+// loads this library again: the new module instance takes over every
+// resource type, so live series and Redis engines, and callers in flight,
+// carry on. The library holds no state of its own besides the resource types
+// and atoms, which load sets up again, so there is nothing to carry over
+// and, when the old instance is purged, nothing to release.
+int upgrade(ErlNifEnv* env, void** priv, void** /*old_priv*/, ERL_NIF_TERM info) { return load(env, priv, info); }
 
 }  // namespace
 }  // namespace analytics::nif
 
-ERL_NIF_INIT(Elixir.Analytics.Native, analytics::nif::functions, analytics::nif::load, nullptr, nullptr, nullptr)
+ERL_NIF_INIT(Elixir.Analytics.Native, analytics::nif::functions, analytics::nif::load, nullptr, analytics::nif::upgrade,
+             nullptr)

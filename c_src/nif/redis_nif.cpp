@@ -14,6 +14,7 @@
 #include "atoms.hpp"
 #include "boundary.hpp"
 #include "redis_terms.hpp"
+#include "resource_types.hpp"
 #include "schedule.hpp"
 #include "terms.hpp"
 
@@ -321,11 +322,11 @@ bool open_engine_resource(ErlNifEnv* env) {
     ErlNifResourceTypeInit engine_init{};
     engine_init.dtor = destroy_engine;
     engine_init.down = engine_owner_down;
-    engine_type = enif_open_resource_type_x(env, "analytics_redis_engine", &engine_init, ERL_NIF_RT_CREATE, nullptr);
+    engine_type = enif_open_resource_type_x(env, "analytics_redis_engine", &engine_init, kCreateOrTakeOver, nullptr);
     ErlNifResourceTypeInit watch_init{};
     watch_init.dtor = destroy_watch;
     watch_init.down = watched_process_down;
-    watch_type = enif_open_resource_type_x(env, "analytics_redis_caller", &watch_init, ERL_NIF_RT_CREATE, nullptr);
+    watch_type = enif_open_resource_type_x(env, "analytics_redis_caller", &watch_init, kCreateOrTakeOver, nullptr);
     return engine_type != nullptr && watch_type != nullptr;
 }
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "atoms.hpp"
+#include "resource_types.hpp"
 #include "terms.hpp"
 
 namespace analytics::nif {
@@ -31,7 +32,7 @@ bool find_resource(ErlNifEnv* env, ERL_NIF_TERM term, SeriesResource** out) {
 }  // namespace
 
 bool open_series_resource(ErlNifEnv* env) {
-    series_type = enif_open_resource_type(env, nullptr, "analytics_series", destroy_series, ERL_NIF_RT_CREATE, nullptr);
+    series_type = enif_open_resource_type(env, nullptr, "analytics_series", destroy_series, kCreateOrTakeOver, nullptr);
     return series_type != nullptr;
 }
 
