@@ -31,12 +31,23 @@ defmodule AnalyticsService.JSON do
   end
 
   def decode_object!(body) do
-    case :jiffy.decode(body, [:return_maps, null_term: nil]) do
+    case decode!(body) do
       %{} = object -> object
       _other -> raise BadRequest, "the request body must be a JSON object"
     end
+  end
+
+  defp decode!(body) do
+    :jiffy.decode(body, [:return_maps, null_term: nil])
   catch
     :error, {position, reason} when is_integer(position) ->
       raise BadRequest, "malformed JSON at byte #{position}: #{reason}"
+
+    # jiffy's {:range, _}: a number beyond the float range, like 1e400.
+    :error, {:range, _} ->
+      raise BadRequest, "a number in the request body is out of range"
+
+    :error, _other ->
+      raise BadRequest, "malformed JSON"
   end
 end

@@ -9,6 +9,10 @@ defmodule AnalyticsService.Params do
   @default_reducers ~w(count mean min max standard_deviation p50 p90 p99)
   @max_reducers 32
   @max_buckets 100_000
+  @max_groups 100_000
+  # Buckets or groups times reducers: an answer's numbers (about 20 bytes
+  # of JSON each).
+  @max_cells 1_000_000
   @named_reducers %{
     "count" => :count,
     "sum" => :sum,
@@ -54,20 +58,37 @@ defmodule AnalyticsService.Params do
   def reducers(params) do
     names =
       case Map.get(params, "reducers", @default_reducers) do
-        text when is_binary(text) -> String.split(text, ",", trim: true)
+        # Never split past the limit, however long the text.
+        text when is_binary(text) -> String.split(text, ",", parts: @max_reducers + 1)
         list when is_list(list) -> list
         other -> raise BadRequest, "reducers must be a list of names, got: #{short(other)}"
       end
+      |> Enum.reject(&(&1 == ""))
 
-    case names do
-      [] ->
+    cond do
+      names == [] ->
         raise BadRequest, "reducers must name at least one reducer"
 
-      names when length(names) > @max_reducers ->
+      length(names) > @max_reducers ->
         raise BadRequest, "at most #{@max_reducers} reducers"
 
-      names ->
-        Enum.map(names, &{&1, reducer(&1)})
+      true ->
+        names |> Enum.map(&{&1, reducer(&1)}) |> unique!()
+    end
+  end
+
+  # Asking twice for one reducer only multiplies the work.
+  defp unique!(labelled) do
+    labelled
+    |> Enum.group_by(&elem(&1, 1), &elem(&1, 0))
+    |> Enum.find(fn {_reducer, labels} -> length(labels) > 1 end)
+    |> case do
+      nil ->
+        labelled
+
+      {_reducer, labels} ->
+        raise BadRequest,
+              "reducers #{labels |> Enum.uniq() |> Enum.map_join(" and ", &short/1)} ask for the same reducer twice"
     end
   end
 
@@ -75,7 +96,7 @@ defmodule AnalyticsService.Params do
     case {@named_reducers[name], name} do
       {nil, "approx_p" <> percent} -> {:approx_quantile, percentile(percent, name)}
       {nil, "p" <> percent} -> {:quantile, percentile(percent, name)}
-      {nil, _} -> raise BadRequest, "unknown reducer #{inspect(name)}"
+      {nil, _} -> raise BadRequest, "unknown reducer #{short(name)}"
       {reducer, _} -> reducer
     end
   end
@@ -85,7 +106,7 @@ defmodule AnalyticsService.Params do
   defp percentile(text, name) do
     case Float.parse(text) do
       {percent, ""} when percent >= 0 and percent <= 100 -> percent / 100
-      _ -> raise BadRequest, "unknown reducer #{inspect(name)} (percentiles go from p0 to p100)"
+      _ -> raise BadRequest, "unknown reducer #{short(name)} (percentiles go from p0 to p100)"
     end
   end
 
@@ -93,8 +114,8 @@ defmodule AnalyticsService.Params do
   The bucket width in seconds (`width`, required), checked against the
   number of buckets it makes over `span`.
   """
-  @spec width(map(), {integer(), integer()} | nil) :: pos_integer()
-  def width(params, span) do
+  @spec width(map(), {integer(), integer()} | nil, pos_integer()) :: pos_integer()
+  def width(params, span, reducers \\ 1) do
     width = integer(params, "width") || raise BadRequest, "width (seconds per bucket) is required"
     if width <= 0, do: raise(BadRequest, "width must be positive, got: #{width}")
 
@@ -104,7 +125,34 @@ defmodule AnalyticsService.Params do
             "#{buckets} buckets is more than #{@max_buckets}; use a larger width or a shorter range"
     end
 
+    with {first, last} <- span do
+      cells!(div(last - first, width) + 1, reducers, "buckets")
+    end
+
     width
+  end
+
+  @doc """
+  Checks the number of groups a grouping makes (counted before any
+  reducer runs) against the limit on groups and on groups × reducers.
+  """
+  @spec groups!(non_neg_integer(), pos_integer()) :: :ok
+  def groups!(groups, reducers) do
+    if groups > @max_groups do
+      raise BadRequest,
+            "#{groups} groups is more than #{@max_groups}; group by something coarser or use a shorter range"
+    end
+
+    cells!(groups, reducers, "groups")
+  end
+
+  defp cells!(rows, reducers, what) do
+    if rows * reducers > @max_cells do
+      raise BadRequest,
+            "#{rows} #{what} × #{reducers} reducers is more than #{@max_cells} results; ask for fewer"
+    end
+
+    :ok
   end
 
   @doc "The expression in `key`, parsed, or `nil` when absent."
@@ -135,17 +183,34 @@ defmodule AnalyticsService.Params do
     case Analytics.Expr.parse(source) do
       {:ok, %{variables: variables} = expression} ->
         case variables -- [:timestamp, :value] do
-          [] ->
-            expression
+          [] -> expression
+          [name | _] -> unknown_name!(key, name)
+        end
 
-          unknown ->
-            raise BadRequest,
-                  "#{key}: unknown column #{inspect(unknown)}; use timestamp and value"
+      {:error, "unknown name " <> rest} ->
+        unknown_name!(key, rest |> String.split(" ", parts: 2) |> hd())
+
+      {:error, "Analytics.expr does not support " <> rest = message} ->
+        # A call of a function the message does not list is said as for a
+        # name that is not an atom, so that no answer tells which atoms
+        # exist; a listed one was called wrongly, and the message says how.
+        with [_, name] <- Regex.run(~r/^([A-Za-z_][A-Za-z0-9_]*)[A-Za-z0-9_.]*[?!]?\(/, rest),
+             [_, takes] <- Regex.run(~r/; it takes (.*)$/, rest),
+             false <- name in String.split(takes, ~r/[\s,\/]+/) do
+          unknown_name!(key, name)
+        else
+          _ -> raise BadRequest, "#{key}: #{message}"
         end
 
       {:error, message} ->
         raise BadRequest, "#{key}: #{message}"
     end
+  end
+
+  # One message for every name the service does not know.
+  defp unknown_name!(key, name) do
+    raise BadRequest,
+          "#{key}: unknown name #{String.slice(to_string(name), 0, 40)}; the columns are timestamp and value, the functions those of Analytics.Expr"
   end
 
   defp integer(params, key) do

@@ -12,7 +12,16 @@ defmodule AnalyticsService.Router do
                                           "where", "group_by", "reducers"}
 
   Times are unix seconds; `from` is inclusive, `to` exclusive, both
-  optional. Bad requests get 4xx with `{"error": message}`.
+  optional. Bad requests get 4xx with `{"error": message}`, among them
+  more than 64 query parameters, a reducer asked for twice, more than
+  100,000 buckets or groups or 1,000,000 results (buckets or groups ×
+  reducers), all refused before the work is done; every name the service
+  does not know gets the same message.
+
+  `/health` says `ok`; `stale` (200) when the last refresh failed or the
+  data is older than the service's `:stale_after` (a refresh hanging on a
+  Redis that does not answer); `starting` (503) before the first load;
+  `no_metrics` (503) when Redis holds no metrics.
   """
   alias Analytics.{Cache, Series}
   alias AnalyticsService.{BadRequest, JSON, Metrics, Params}
@@ -81,31 +90,44 @@ defmodule AnalyticsService.Router do
   defp known_route?("GET", ["metrics", _name, what]), do: what in ["summary", "buckets", "groups"]
   defp known_route?(_method, _path), do: false
 
-  defp health(%{cache: cache}) do
+  defp health(%{cache: cache, stale_after: stale_after}) do
     status = Cache.status(cache)
-    state = %{empty: "starting", fresh: "ok", stale: "stale"}[status.state]
+    metrics = length(Metrics.names(cache))
+    # A refresh that hangs (Redis stopped, not gone) raises no error until
+    # its timeout: data older than this says so first.
+    overdue? = status.age_ms != nil and status.age_ms > stale_after
+
+    state =
+      cond do
+        status.state == :empty -> "starting"
+        status.state == :stale or overdue? -> "stale"
+        metrics == 0 -> "no_metrics"
+        true -> "ok"
+      end
 
     body = %{
       status: state,
-      redis: redis_state(status.last_error),
+      redis: redis_state(status.last_error, overdue?),
       cache: %{
         state: status.state,
         age_ms: status.age_ms,
+        stale_after_ms: stale_after,
         entries: status.entries,
         refreshed_at: status.refreshed_at && DateTime.to_iso8601(status.refreshed_at),
         refreshing: status.refreshing,
         last_error: status.last_error && Exception.message(status.last_error)
       },
-      metrics: length(Metrics.names(cache))
+      metrics: metrics
     }
 
-    {if(status.state == :empty, do: 503, else: 200), body}
+    {if(state in ["starting", "no_metrics"], do: 503, else: 200), body}
   end
 
   # Only a connection error means Redis is down; a value that could not be
   # decoded leaves the cache stale with Redis up.
-  defp redis_state(%Analytics.Redis.ConnectionError{}), do: "down"
-  defp redis_state(_last_error), do: "up"
+  defp redis_state(%Analytics.Redis.ConnectionError{}, _overdue?), do: "down"
+  defp redis_state(_last_error, true), do: "not answering"
+  defp redis_state(_last_error, false), do: "up"
 
   defp list_metrics(%{cache: cache}) do
     metrics =
@@ -128,8 +150,8 @@ defmodule AnalyticsService.Router do
   defp buckets(columns, query) do
     {from, to} = Params.time_range(query)
     window = Metrics.window(columns, from, to)
-    width = Params.width(query, Metrics.span(window))
     labelled = Params.reducers(query)
+    width = Params.width(query, Metrics.span(window), length(labelled))
 
     result =
       Analytics.bucket_reduce(
@@ -176,6 +198,8 @@ defmodule AnalyticsService.Router do
 
   defp grouped(window, by, map, labelled) do
     keys = window |> Analytics.map(by) |> Series.cast(:i64)
+    # Counted before any reducer runs or any answer is built.
+    :ok = Params.groups!(Analytics.reduce(keys, :n_distinct), length(labelled))
     values = if map, do: Analytics.map(window, map), else: window.value
     result = Analytics.group_reduce(keys, values, Enum.map(labelled, &elem(&1, 1)))
     {200, Map.put(columns_of(labelled, result), :keys, Series.to_list(result.keys))}
