@@ -63,7 +63,8 @@ defmodule Analytics do
   ## Semantics
 
     * Empty input: `:sum` is `0` (`0.0` for `:f64`), `:count` is `0`,
-      `:product` is `1` (`1.0`), `:n_distinct` is `0`; every other reducer `nil`.
+      `:product` is `1` (`1.0`), `:n_distinct` and `:approx_n_distinct` are
+      `0` (a count of nothing); every other reducer `nil`.
     * `:variance` and `:standard_deviation` are `nil` when `count <= ddof`;
       they are computed with a numerically stable method.
     * NaN propagates through `:sum`, `:mean`, `:variance`, `:min`, `:max`,
@@ -215,8 +216,11 @@ defmodule Analytics do
   Column dtypes follow `reduce/2`: with `:i64` values, sums, extremes and
   products stay `:i64` (raising `ArgumentError` if a group's exact value
   leaves 64 bits); means, spreads and quantiles are `:f64`; counts and
-  positions (rows of the input) are `:i64`. Every reducer of `reduce/2` is
-  supported; quantiles and `:n_distinct` gather each group's values.
+  positions (rows of the input) are `:i64`. Every exact reducer of
+  `reduce/2` is supported; quantiles and `:n_distinct` gather each group's
+  values. The approximate reducers (`:approx_n_distinct`,
+  `{:approx_quantile, q}`) raise `ArgumentError`: a sketch per group would
+  cost more than the exact answer.
 
   ## Examples
 
