@@ -25,7 +25,10 @@ defmodule Analytics.Redis do
   and `pipeline!/3` raise them instead. Every call gets
   exactly one answer, no later than its timeout. A lost connection is
   re-established in the background with exponential backoff and jitter,
-  re-running AUTH and SELECT; calls made meanwhile fail at once with `:closed`.
+  re-running AUTH and SELECT; calls made meanwhile fail at once with `:closed`,
+  or with the server's `%Analytics.Redis.Error{}` (such as `WRONGPASS ...`)
+  when it refused the credentials. A new connection starts in the background
+  (see `start_link/1`): calls made during its first attempt wait for it.
 
   A caller that dies is noticed through a monitor and its pending requests
   are dropped.
@@ -75,9 +78,10 @@ defmodule Analytics.Redis do
 
   By default, as in Redix, it returns at once and connects in the
   background, retrying with backoff, so that an application boots while
-  Redis is down; calls made before the connection is up fail with
-  `:closed` (or with the server's `%Error{}` when it refused the
-  credentials, such as `WRONGPASS`). With `sync_connect: true` it connects
+  Redis is down. Calls made during the first attempt wait for it; once an
+  attempt has failed, calls fail at once with `:closed` (or with the
+  server's `%Error{}` when it refused the credentials, such as `WRONGPASS`)
+  until a retry connects. With `sync_connect: true` it connects
   and authenticates before returning, and returns
   `{:error, %ConnectionError{}}` (naming host and port) when the server
   cannot be reached, or `{:error, %Error{}}` when it refuses the
