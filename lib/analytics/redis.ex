@@ -158,29 +158,27 @@ defmodule Analytics.Redis do
   # so the NIF has nothing to refuse; should it raise all the same, the
   # stack trace goes on without the arguments.
   defp connect(endpoint) do
-    Native.redis_connect(
-      endpoint.host,
-      endpoint.port,
-      endpoint.username,
-      Options.reveal!(endpoint.password),
-      endpoint.database,
-      endpoint.timeout,
-      endpoint.max_reply_bytes,
-      endpoint.sync_connect
-    )
-  catch
-    kind, reason ->
-      :erlang.raise(
-        kind,
-        hide_password(reason, endpoint),
-        Options.scrub_stacktrace(__STACKTRACE__)
+    password = Options.reveal!(endpoint.password)
+
+    try do
+      Native.redis_connect(
+        endpoint.host,
+        endpoint.port,
+        endpoint.username,
+        password,
+        endpoint.database,
+        endpoint.timeout,
+        endpoint.max_reply_bytes,
+        endpoint.sync_connect
       )
+    catch
+      kind, reason ->
+        :erlang.raise(kind, hide(reason, password), Options.scrub_stacktrace(__STACKTRACE__))
+    end
   end
 
-  defp hide_password(reason, endpoint) do
-    password = endpoint.password.()
-
-    if is_exception(reason) and is_binary(password) and password != "" and
+  defp hide(reason, password) do
+    if is_exception(reason) and password != "" and
          String.contains?(Exception.message(reason), password) do
       ArgumentError.exception("connecting failed; the error is not shown as it held the password")
     else

@@ -234,4 +234,19 @@ defmodule Analytics.Redis.SecretsTest do
       assert Process.whereis(:never_started) == nil
     end
   end
+
+  test "a stack trace through the NIF call loses its arguments" do
+    # What Analytics.Redis re-raises should the NIF ever refuse anyway.
+    {error, stacktrace} =
+      try do
+        Analytics.Native.redis_connect("127.0.0.1", 0, "", @secret, 0, 1, 1, true)
+      rescue
+        error -> {error, __STACKTRACE__}
+      end
+
+    assert Exception.format(:error, error, stacktrace) =~ @secret
+    scrubbed = Redis.Options.scrub_stacktrace(stacktrace)
+    refute_secret(Exception.format(:error, error, scrubbed) <> format_p(scrubbed))
+    assert [{Analytics.Native, :redis_connect, 8, _} | _] = scrubbed
+  end
 end
