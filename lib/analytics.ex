@@ -175,15 +175,19 @@ defmodule Analytics do
       [:x]
       iex> threshold = 2
       iex> Analytics.map([1, 2, 3], Analytics.expr(max(x, ^threshold))) |> Analytics.Series.to_list()
-      [2.0, 2.0, 3.0]
+      [2, 2, 3]
   """
   defmacro expr(code), do: Analytics.Expr.build(code, __CALLER__)
 
   @doc """
-  Computes an expression over every row, giving a new `:f64` Series.
+  Computes an expression over every row, giving a new Series.
 
   `input` is a Series or list (bound to the expression's one variable), or a
   map of equally long columns named by its variables.
+
+  The result is `:i64` when the expression is integer arithmetic on `:i64`
+  columns and integer constants (exact; an overflow raises `ArgumentError`
+  naming the row), and `:f64` otherwise: see "Types" in `Analytics.Expr`.
 
   ## Examples
 
@@ -192,7 +196,11 @@ defmodule Analytics do
       iex> Analytics.map(x, Analytics.expr(sqrt(x) + 1)) |> Analytics.Series.to_list()
       [2.0, 3.0, 4.0]
       iex> Analytics.map(%{a: [1, 2], b: [10, 20]}, Analytics.expr(a * b)) |> Analytics.Series.to_list()
-      [10.0, 40.0]
+      [10, 40]
+      iex> Analytics.map(%{a: [1, 2], b: [10, 20]}, Analytics.expr(a / b)) |> Analytics.Series.to_list()
+      [0.1, 0.1]
+      iex> Analytics.map([9_223_372_036_854_775_807], Analytics.expr(x + 1))
+      ** (ArgumentError) integer overflow in + at row 0: the result leaves the signed 64-bit range (cast a column to :f64 for float arithmetic)
   """
   @spec map(input() | %{atom() => input()}, Analytics.Expr.t()) :: Series.t()
   def map(input, %Analytics.Expr{} = expression) do
@@ -203,6 +211,46 @@ defmodule Analytics do
   def map(_input, other) do
     raise ArgumentError,
           "map/2 needs an %Analytics.Expr{} built with Analytics.expr/1, got: #{inspect(other)}"
+  end
+
+  @doc """
+  Keeps the rows for which a predicate holds, as new columns of the same
+  dtypes (Explorer's `filter`, with an `Analytics.Expr` predicate).
+
+  `input` is a Series or list, giving a Series, or a map of equally long
+  columns, giving a map with every column filtered; the predicate's
+  variables name columns of the map. Runs on a dirty CPU scheduler when the
+  input is large.
+
+  ## Examples
+
+      iex> require Analytics
+      iex> s = Analytics.Series.from_list([5, 12, 7, 30], :i64)
+      iex> Analytics.filter(s, Analytics.expr(x > 6)) |> Analytics.Series.to_list()
+      [12, 7, 30]
+      iex> limit = 10
+      iex> %{ts: ts, v: v} = Analytics.filter(%{ts: [1, 2, 3], v: [9.5, 10.5, 11.0]}, Analytics.expr(v > ^limit))
+      iex> {Analytics.Series.to_list(ts), Analytics.Series.to_list(v)}
+      {[2, 3], [10.5, 11.0]}
+  """
+  @spec filter(input(), Analytics.Expr.t()) :: Series.t()
+  @spec filter(%{atom() => input()}, Analytics.Expr.t()) :: %{atom() => Series.t()}
+  def filter(input, %Analytics.Expr{} = predicate) when is_map(input) and not is_struct(input) do
+    names = input |> Map.keys() |> Enum.sort()
+    tree = Query.tree(predicate, names)
+    columns = Native.filter(Enum.map(names, &Map.fetch!(input, &1)), tree)
+    names |> Enum.zip(columns) |> Map.new()
+  end
+
+  def filter(input, %Analytics.Expr{} = predicate) do
+    {columns, names} = Query.columns(input, predicate, nil)
+    [series] = Native.filter(columns, Query.tree(predicate, names))
+    series
+  end
+
+  def filter(_input, other) do
+    raise ArgumentError,
+          "filter/2 needs an %Analytics.Expr{} predicate built with Analytics.expr/1, got: #{inspect(other)}"
   end
 
   @doc """

@@ -28,16 +28,19 @@ constexpr Named kOperators[] = {
     {"add", Op::add, 2},           {"subtract", Op::subtract, 2},
     {"multiply", Op::multiply, 2}, {"divide", Op::divide, 2},
     {"pow", Op::pow, 2},           {"min", Op::min, 2},
-    {"max", Op::max, 2},           {"negate", Op::negate, 1},
+    {"max", Op::max, 2},           {"div", Op::int_div, 2},
+    {"rem", Op::int_rem, 2},       {"negate", Op::negate, 1},
     {"abs", Op::abs, 1},           {"sqrt", Op::sqrt, 1},
-    {"log", Op::log, 1},           {"exp", Op::exp, 1},
-    {"floor", Op::floor, 1},       {"ceil", Op::ceil, 1},
+    {"log", Op::log, 1},           {"log10", Op::log10, 1},
+    {"exp", Op::exp, 1},           {"floor", Op::floor, 1},
+    {"ceil", Op::ceil, 1},         {"round", Op::round, 1},
     {"less", Op::less, 2},         {"less_equal", Op::less_equal, 2},
     {"greater", Op::greater, 2},   {"greater_equal", Op::greater_equal, 2},
     {"equal", Op::equal, 2},       {"not_equal", Op::not_equal, 2},
     {"is_nan", Op::is_nan, 1},     {"is_infinite", Op::is_infinite, 1},
     {"is_finite", Op::is_finite, 1}, {"and", Op::logical_and, 2},
     {"or", Op::logical_or, 2},     {"not", Op::logical_not, 1},
+    {"select", Op::select, 3},
 };
 
 class Decoder {
@@ -48,11 +51,16 @@ public:
         if (depth > kMaxDepth) throw std::invalid_argument("expression nests deeper than " + std::to_string(kMaxDepth));
         int arity;
         const ERL_NIF_TERM* items;
-        if (!enif_get_tuple(env_, term, &arity, &items) || arity < 2 || arity > 3) {
+        if (!enif_get_tuple(env_, term, &arity, &items) || arity < 2 || arity > 4) {
             throw std::invalid_argument("not an expression node: " + describe(env_, term));
         }
         ExprNode out{Op::constant};
-        if (arity == 2 && enif_is_identical(items[0], atoms::constant)) {
+        ErlNifSInt64 integer;
+        if (arity == 2 && enif_is_identical(items[0], atoms::constant) && enif_get_int64(env_, items[1], &integer)) {
+            // Kept exact: integer arithmetic on i64 columns stays i64.
+            out.op = Op::integer;
+            out.integer = integer;
+        } else if (arity == 2 && enif_is_identical(items[0], atoms::constant)) {
             out.constant = decode_double(env_, items[1], "an expression constant");
         } else if (arity == 2 && enif_is_identical(items[0], atoms::column)) {
             out.op = Op::column;
@@ -66,7 +74,8 @@ public:
             const Named& named = operator_of(items[0], arity - 1, term);
             out.op = named.op;
             out.left = node(items[1], depth + 1);
-            if (arity == 3) out.right = node(items[2], depth + 1);
+            if (arity >= 3) out.right = node(items[2], depth + 1);
+            if (arity == 4) out.third = node(items[3], depth + 1);
         }
         if (nodes_.size() >= kMaxNodes) {
             throw std::invalid_argument("expression has more than " + std::to_string(kMaxNodes) + " nodes");

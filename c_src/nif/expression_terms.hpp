@@ -10,7 +10,8 @@
 
 namespace analytics::nif {
 
-// {:column, index} | {:constant, number} | {op, operand} | {op, left, right}.
+// {:column, index} | {:constant, number} | {op, operand} | {op, left, right}
+// | {:select, condition, if_true, if_false}; integer constants stay i64.
 // Throws std::invalid_argument naming the offending part.
 kernels::Expression decode_expression(ErlNifEnv* env, ERL_NIF_TERM tree, std::size_t column_count);
 

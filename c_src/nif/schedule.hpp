@@ -28,6 +28,7 @@ inline constexpr double copy = 8.0;              // one 8-byte value into fresh 
 inline constexpr double expression_node = 2.0;   // one expression operator on one row
 inline constexpr double grouping = 60.0;         // one row into a group, with table and sort overheads
 inline constexpr double sketching = 30.0;        // one value into a HyperLogLog or DDSketch
+inline constexpr double sorting = 60.0;          // one value through a comparison sort (n log n at ~1M)
 }  // namespace cost
 
 // How many elements fit the budget at `ns_per_element`.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../kernels/cast.hpp"
+#include "../kernels/sort.hpp"
 #include "atoms.hpp"
 #include "schedule.hpp"
 #include "series_resource.hpp"
@@ -130,6 +131,58 @@ ERL_NIF_TERM cast(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     return make_series(env, series::Series(std::move(out)));
 }
 
+double sort_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    return static_cast<double>(get_series(env, argv[0]).size()) * cost::sorting;
+}
+
+// Analytics.Series checks its options and passes booleans.
+bool decode_flag(ErlNifEnv* env, ERL_NIF_TERM term, const char* what) {
+    if (enif_is_identical(term, atoms::true_)) return true;
+    if (enif_is_identical(term, atoms::false_)) return false;
+    throw std::invalid_argument(std::string(what) + " must be true or false, got: " + describe(env, term));
+}
+
+kernels::Direction decode_direction(ErlNifEnv* env, ERL_NIF_TERM term) {
+    return decode_flag(env, term, "descending") ? kernels::Direction::descending : kernels::Direction::ascending;
+}
+
+ERL_NIF_TERM sort(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const series::Series& s = get_series(env, argv[0]);
+    const kernels::Direction direction = decode_direction(env, argv[1]);
+    return std::visit(
+        [&](auto values) {
+            using T = typename decltype(values)::value_type;
+            series::AlignedVector<T> out(values.begin(), values.end());
+            kernels::sort_values(std::span<T>(out), direction);
+            return make_series(env, series::Series(std::move(out)));
+        },
+        s.view());
+}
+
+ERL_NIF_TERM argsort(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const series::Series& s = get_series(env, argv[0]);
+    const kernels::Direction direction = decode_direction(env, argv[1]);
+    series::AlignedVector<std::int64_t> out(s.size());
+    std::visit([&](auto values) { kernels::argsort(values, direction, out); }, s.view());
+    return make_series(env, series::Series(std::move(out)));
+}
+
+// O(log n): always on the calling scheduler.
+ERL_NIF_TERM search_sorted(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
+    const series::Series& s = get_series(env, argv[0]);
+    const kernels::Side side = decode_flag(env, argv[2], "right") ? kernels::Side::right : kernels::Side::left;
+    ErlNifSInt64 integer;
+    const bool is_integer = enif_get_int64(env, argv[1], &integer);
+    const double floating = is_integer ? 0.0 : decode_double(env, argv[1], "search_sorted's value");
+    const std::size_t index = std::visit(
+        [&](auto values) {
+            return is_integer ? kernels::search_sorted(values, static_cast<std::int64_t>(integer), side)
+                              : kernels::search_sorted(values, floating, side);
+        },
+        s.view());
+    return enif_make_uint64(env, index);
+}
+
 }  // namespace
 
 ERL_NIF_TERM series_from_list(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
@@ -158,6 +211,18 @@ ERL_NIF_TERM series_concat(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) 
 
 ERL_NIF_TERM series_cast(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     return scheduled<cast, cast_cost>(env, argc, argv);
+}
+
+ERL_NIF_TERM series_sort(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return scheduled<sort, sort_cost>(env, argc, argv);
+}
+
+ERL_NIF_TERM series_argsort(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return scheduled<argsort, sort_cost>(env, argc, argv);
+}
+
+ERL_NIF_TERM series_search_sorted(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return guarded<search_sorted>(env, argc, argv);
 }
 
 }  // namespace analytics::nif

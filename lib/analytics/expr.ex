@@ -5,28 +5,55 @@ defmodule Analytics.Expr do
 
   Build them with the `Analytics.expr/1` macro, which turns ordinary Elixir
   code into a tree at compile time. Native code evaluates the tree a block of
-  about a thousand rows at a time, in `:f64`, so the cost of interpreting it
-  is spread over many rows.
+  about a thousand rows at a time, so the cost of interpreting it is spread
+  over many rows.
 
   ## What an expression may contain
 
     * variables, one per input column (`x`, `latency`, ...)
     * numbers, `:nan`, `:infinity`, `:neg_infinity`, and pinned values
-      (`^threshold`) read when the expression is built
+      (`^threshold`) read when the expression is built; a bare name is always
+      a column, so an Elixir variable meant as a value must be pinned
     * arithmetic: `+ - * /`, unary `-`, `**`, `abs/1`, `sqrt/1`, `log/1`,
-      `exp/1`, `pow/2`, `min/2`, `max/2`, `floor/1`, `ceil/1`
+      `log10/1`, `exp/1`, `pow/2`, `min/2`, `max/2`, `floor/1`, `ceil/1`,
+      `round/1`, `div/2`, `rem/2`
     * comparisons: `< <= > >= == !=`, and `is_nan/1`, `is_infinite/1`,
       `is_finite/1`
     * logic over comparisons: `and`, `or`, `not` (and `&&`, `||`, `!`)
+    * a conditional, row by row: `if(condition, a, b)` (also written
+      `if condition, do: a, else: b`, or `select(condition, a, b)`); both
+      branches are numbers or both comparisons
 
-  Arithmetic follows IEEE 754 (`1 / 0` is `:infinity`, `sqrt(-1)` is
+  ## Types
+
+  Every number is `:i64` or `:f64`. Integer columns and integer constants
+  are `:i64`, and stay `:i64` through `+ - * abs min max div rem floor ceil
+  round`, unary `-` and `if`, when every operand is `:i64`: this arithmetic
+  is exact, and a result beyond the signed 64-bit range raises
+  `ArgumentError` naming the row (it never wraps). Anything else is `:f64`:
+  `/`, `**`, `sqrt`, `log`, `log10`, `exp`, `pow`, and any operator with an
+  `:f64` operand (an `:i64` operand is converted, exactly up to 2^53).
+  `Analytics.map/2` returns a series of the expression's type.
+
+  `div/2` and `rem/2` truncate toward zero, as Elixir's do (`rem` takes the
+  dividend's sign). By zero, on `:i64`, `div` gives `0` and `rem` the
+  dividend (so `x == div(x, y) * y + rem(x, y)` always holds); on `:f64`,
+  `div(x, 0.0)` is an infinity (`:nan` for 0) and `rem(x, 0.0)` is `:nan`.
+  Both branches of `if` are evaluated on every row, so an overflow in the
+  branch not taken still raises. `round/1` rounds half away from zero; on
+  `:f64`, `floor`, `ceil` and `round` give floats.
+
+  Comparisons are exact between any two numbers, `:i64` against `:f64`
+  included, so nanosecond timestamps beyond 2^53 compare correctly. `:f64`
+  arithmetic follows IEEE 754 (`1 / 0` is `:infinity`, `sqrt(-1)` is
   `:nan`); `min/2` and `max/2` propagate NaN; every comparison with NaN is
-  false except `!=`. Integers are converted to floats, exactly up to 2^53.
+  false except `!=`.
+
   An integer constant beyond the signed 64-bit range becomes the nearest
   float, and one beyond the float range (`1` followed by 400 zeros)
   becomes `:infinity` or `:neg_infinity`, in source text and pinned values
-  alike. Anything else is a compile-time error, as is arithmetic on a comparison or
-  `and` on a number.
+  alike. Anything else is a compile-time error, as is arithmetic on a
+  comparison or `and` on a number.
 
   ## Examples
 
@@ -36,6 +63,8 @@ defmodule Analytics.Expr do
       [:x]
       iex> Analytics.map([1.0, 2.0], e) |> Analytics.Series.to_list()
       [3.0, 5.0]
+      iex> Analytics.map([7, -7, 5], Analytics.expr(if(x > 0, div(x, 2), rem(x, 2)))) |> Analytics.Series.to_list()
+      [3, -1, 2]
   """
 
   @enforce_keys [:tree, :variables]
@@ -72,6 +101,12 @@ defmodule Analytics.Expr do
     {:exp, 1} => :exp,
     {:floor, 1} => :floor,
     {:ceil, 1} => :ceil,
+    {:round, 1} => :round,
+    {:log10, 1} => :log10,
+    {:div, 2} => :div,
+    {:rem, 2} => :rem,
+    {:if, 3} => :select,
+    {:select, 3} => :select,
     {:pow, 2} => :pow,
     {:min, 2} => :min,
     {:max, 2} => :max,
@@ -123,7 +158,7 @@ defmodule Analytics.Expr do
       iex> Analytics.Expr.parse("value > 0.5 and not is_nan(value)") |> elem(0)
       :ok
       iex> Analytics.Expr.parse("File.rm(value)")
-      {:error, "Analytics.expr does not support File.rm(value); it takes variables, numbers, + - * / ** abs sqrt log exp pow min max floor ceil, < <= > >= == != is_nan is_infinite is_finite, and/or/not"}
+      {:error, "Analytics.expr does not support File.rm(value); it takes variables, numbers, + - * / ** abs sqrt log log10 exp pow min max floor ceil round div rem, < <= > >= == != is_nan is_infinite is_finite, and/or/not, if(c, a, b)"}
       iex> Analytics.Expr.parse("value +")
       {:error, "syntax error before: end of the expression (column 7)"}
   """
@@ -225,8 +260,8 @@ defmodule Analytics.Expr do
       {:error,
        "Analytics.expr does not support #{Macro.to_string(code)}; it takes variables, numbers, " <>
          pinned <>
-         "+ - * / ** abs sqrt log exp pow min max floor ceil, " <>
-         "< <= > >= == != is_nan is_infinite is_finite, and/or/not"}
+         "+ - * / ** abs sqrt log log10 exp pow min max floor ceil round div rem, " <>
+         "< <= > >= == != is_nan is_infinite is_finite, and/or/not, if(c, a, b)"}
   end
 
   defp translate({name, _, context}, _mode) when is_atom(name) and is_atom(context),
@@ -247,6 +282,9 @@ defmodule Analytics.Expr do
   defp translate({op, _, [left, right]}, mode) when is_map_key(@binary, op),
     do: {@binary[op], translate(left, mode), translate(right, mode)}
 
+  defp translate({:if, meta, [condition, [do: if_true, else: if_false]]}, mode),
+    do: translate({:if, meta, [condition, if_true, if_false]}, mode)
+
   defp translate({name, _, args} = code, mode) when is_atom(name) and is_list(args) do
     case @functions[{name, length(args)}] do
       nil -> throw({:unsupported, code})
@@ -262,6 +300,29 @@ defmodule Analytics.Expr do
   defp kind({op, _, _} = node) when op in @logical, do: operands(node, :predicate, :predicate)
   defp kind({op, _} = node) when op in @predicates, do: operands(node, :number, :predicate)
   defp kind({op, _, _} = node) when op in @predicates, do: operands(node, :number, :predicate)
+
+  defp kind({:select, condition, if_true, if_false}) do
+    case {kind(condition), kind(if_true), kind(if_false)} do
+      {{:error, _} = error, _, _} ->
+        error
+
+      {_, {:error, _} = error, _} ->
+        error
+
+      {_, _, {:error, _} = error} ->
+        error
+
+      {:number, _, _} ->
+        {:error, "if takes a comparison as its condition, got a number"}
+
+      {:predicate, same, same} ->
+        same
+
+      {:predicate, a, b} ->
+        {:error, "if takes two branches of one kind, got #{article(a)} and #{article(b)}"}
+    end
+  end
+
   defp kind(node), do: operands(node, :number, :number)
 
   defp operands(node, wanted, result) do
@@ -308,6 +369,16 @@ defmodule Analytics.Expr do
   end
 
   @doc false
+  # Said wherever a name is not a column: in Analytics.expr a bare name is a
+  # column, so an Elixir variable meant as a value needs ^.
+  @spec pin_hint([atom()]) :: String.t()
+  def pin_hint([name | _]) when is_atom(name) do
+    "; if #{name} is an Elixir variable, pin it to use its value: Analytics.expr(... ^#{name} ...)"
+  end
+
+  def pin_hint(_names), do: ""
+
+  @doc false
   # The tree the NIF takes: variables become indices into `names`.
   @spec native_tree(t(), [atom()]) :: tuple()
   def native_tree(%__MODULE__{tree: tree}, names) do
@@ -321,7 +392,8 @@ defmodule Analytics.Expr do
         {:column, column}
 
       :error ->
-        raise ArgumentError, "expression variable #{inspect(name)} is not bound to a column"
+        raise ArgumentError,
+              "expression variable #{inspect(name)} is not bound to a column#{pin_hint([name])}"
     end
   end
 

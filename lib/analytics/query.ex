@@ -46,7 +46,8 @@ defmodule Analytics.Query do
   defp single(_input, names) do
     raise ArgumentError,
           "the expressions use #{length(names)} variables (#{Enum.map_join(names, ", ", &inspect/1)}) " <>
-            "but the input is a single column; pass a map of columns such as %{x: series, y: series}"
+            "but the input is a single column; pass a map of columns such as %{x: series, y: series}, " <>
+            "or pin (^name) any of them that is an Elixir variable, to use its value"
   end
 
   defp named(input, names, map) do
@@ -70,7 +71,7 @@ defmodule Analytics.Query do
       missing ->
         raise ArgumentError,
               "the expressions use #{Enum.map_join(missing, ", ", &inspect/1)}, but the input's columns are " <>
-                "#{input |> Map.keys() |> Enum.map_join(", ", &inspect/1)}"
+                "#{input |> Map.keys() |> Enum.map_join(", ", &inspect/1)}#{Expr.pin_hint(missing)}"
     end
   end
 

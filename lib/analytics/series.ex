@@ -36,6 +36,8 @@ defmodule Analytics.Series do
 
   alias Analytics.Native
 
+  @i64_range -0x8000000000000000..0x7FFFFFFFFFFFFFFF
+
   @doc """
   Builds a series from a list of numbers.
 
@@ -212,6 +214,164 @@ defmodule Analytics.Series do
   """
   @spec cast(t(), dtype()) :: t()
   def cast(series, dtype), do: Native.series_cast(series, dtype)
+
+  @doc """
+  A sorted copy of the series.
+
+  Options, as in `Explorer.Series.sort/2`:
+
+    * `:direction` - `:asc` (the default) or `:desc`
+
+  NaN orders above every number, as in Explorer (and Polars): last
+  ascending, first descending. `-0.0` and `0.0` are equal. `:i64` sorts
+  exactly. Runs on a dirty CPU scheduler when the series is large.
+
+  ## Examples
+
+      iex> s = Analytics.Series.from_list([3.0, :nan, -1.0, :infinity, 2.0])
+      iex> Analytics.Series.sort(s) |> Analytics.Series.to_list()
+      [-1.0, 2.0, 3.0, :infinity, :nan]
+      iex> Analytics.Series.sort(s, direction: :desc) |> Analytics.Series.to_list()
+      [:nan, :infinity, 3.0, 2.0, -1.0]
+  """
+  @spec sort(t(), keyword()) :: t()
+  def sort(series, opts \\ []), do: Native.series_sort(series, descending?(opts, :sort))
+
+  @doc """
+  The positions that would sort the series, as an `:i64` series.
+
+  Takes the options of `sort/2` and orders NaN the same way. The sort is
+  stable: equal values keep their order.
+
+  ## Examples
+
+      iex> s = Analytics.Series.from_list([30, 10, 20, 10], :i64)
+      iex> Analytics.Series.argsort(s) |> Analytics.Series.to_list()
+      [1, 3, 2, 0]
+      iex> Analytics.Series.argsort(s, direction: :desc) |> Analytics.Series.to_list()
+      [0, 2, 1, 3]
+  """
+  @spec argsort(t(), keyword()) :: t()
+  def argsort(series, opts \\ []), do: Native.series_argsort(series, descending?(opts, :argsort))
+
+  defp descending?(opts, function) do
+    case Keyword.validate!(opts, direction: :asc)[:direction] do
+      :asc ->
+        false
+
+      :desc ->
+        true
+
+      other ->
+        raise ArgumentError,
+              "#{function}'s :direction must be :asc or :desc, got: #{inspect(other)}"
+    end
+  end
+
+  @doc """
+  The first `n` elements (all of them if there are fewer), sharing memory
+  with `series`, as `slice/3` does.
+
+  ## Examples
+
+      iex> s = Analytics.Series.from_list(Enum.to_list(1..20), :i64)
+      iex> Analytics.Series.head(s, 3) |> Analytics.Series.to_list()
+      [1, 2, 3]
+      iex> Analytics.Series.head(s) |> Analytics.Series.size()
+      10
+  """
+  @spec head(t(), non_neg_integer()) :: t()
+  def head(series, n \\ 10)
+
+  def head(series, n) when is_integer(n) and n >= 0, do: slice(series, 0, min(n, size(series)))
+
+  def head(series, n), do: count_error!(series, n)
+
+  @doc """
+  The last `n` elements (all of them if there are fewer), sharing memory
+  with `series`.
+
+  ## Examples
+
+      iex> s = Analytics.Series.from_list([1.0, 2.0, 3.0])
+      iex> Analytics.Series.tail(s, 2) |> Analytics.Series.to_list()
+      [2.0, 3.0]
+      iex> Analytics.Series.tail(s, 5) |> Analytics.Series.to_list()
+      [1.0, 2.0, 3.0]
+  """
+  @spec tail(t(), non_neg_integer()) :: t()
+  def tail(series, n \\ 10)
+
+  def tail(series, n) when is_integer(n) and n >= 0 do
+    size = size(series)
+    slice(series, size - min(n, size), min(n, size))
+  end
+
+  def tail(series, n), do: count_error!(series, n)
+
+  defp count_error!(%__MODULE__{}, n) do
+    raise ArgumentError, "expected a non-negative integer count, got: #{inspect(n)}"
+  end
+
+  defp count_error!(other, _n), do: not_a_series!(other)
+
+  @doc """
+  The index at which `value` would be inserted into an ascending series to
+  keep it sorted: before the elements equal to it (`side: :left`, the
+  default, as NumPy) or after them (`side: :right`).
+
+  The series must be sorted ascending with NaN last, as `sort/1` leaves it;
+  that is not checked (it would cost a pass). O(log n), on the calling
+  scheduler. Comparisons are exact between integers and floats, so an
+  `:i64` column of nanosecond timestamps is searched exactly. `value` is a
+  number, `:nan`, `:infinity` or `:neg_infinity`.
+
+  ## Examples
+
+      iex> ts = Analytics.Series.from_list([10, 20, 20, 30], :i64)
+      iex> Analytics.Series.search_sorted(ts, 20)
+      1
+      iex> Analytics.Series.search_sorted(ts, 20, side: :right)
+      3
+      iex> Analytics.Series.search_sorted(ts, 25.5)
+      3
+      iex> Analytics.Series.search_sorted(ts, 99)
+      4
+  """
+  @spec search_sorted(t(), value(), keyword()) :: non_neg_integer()
+  def search_sorted(series, value, opts \\ []) do
+    right? =
+      case Keyword.validate!(opts, side: :left)[:side] do
+        :left ->
+          false
+
+        :right ->
+          true
+
+        other ->
+          raise ArgumentError,
+                "search_sorted's :side must be :left or :right, got: #{inspect(other)}"
+      end
+
+    {needle, right?} = needle(value, right?)
+    Native.series_search_sorted(series, needle, right?)
+  end
+
+  # An integer beyond 64 bits is searched as its nearest float, on the side
+  # that float lies: no element can fall between the two, so this is exact.
+  defp needle(value, right?) when is_integer(value) and value not in @i64_range do
+    nearest = Analytics.Expr.constant!(value)
+
+    cond do
+      nearest == :infinity -> {nearest, false}
+      nearest == :neg_infinity -> {nearest, true}
+      trunc(nearest) > value -> {nearest, false}
+      trunc(nearest) < value -> {nearest, true}
+      true -> {nearest, right?}
+    end
+  end
+
+  defp needle(value, right?), do: {value, right?}
 
   defp not_a_series!(%__MODULE__{} = forged) do
     raise ArgumentError,

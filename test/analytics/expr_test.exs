@@ -45,7 +45,7 @@ defmodule Analytics.ExprTest do
   test "unsupported code is a compile-time error naming it" do
     error = compile_error("Enum.sum(x)")
     assert Exception.message(error) =~ "does not support Enum.sum(x)"
-    assert Exception.message(compile_error("rem(x, 2)")) =~ "does not support rem(x, 2)"
+    assert Exception.message(compile_error("sin(x)")) =~ "does not support sin(x)"
     assert Exception.message(compile_error(~s|x <> "a"|)) =~ ~s|does not support x <> "a"|
     assert Exception.message(compile_error("[x]")) =~ "does not support [x]"
   end

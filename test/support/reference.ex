@@ -54,4 +54,49 @@ defmodule Analytics.Reference do
   defp empty(:sum), do: 0
   defp empty(:product), do: 1
   defp empty(_), do: nil
+
+  @doc """
+  A sort key that orders numbers exactly (an integer against a float
+  included), `:neg_infinity` first and NaN above `:infinity`.
+  """
+  def order_key(:neg_infinity), do: {0, 0, 0.0}
+  def order_key(:infinity), do: {2, 0, 0.0}
+  def order_key(:nan), do: {3, 0, 0.0}
+  def order_key(integer) when is_integer(integer), do: {1, integer, 0.0}
+  def order_key(float) when is_float(float), do: {1, trunc(float), float - trunc(float)}
+
+  @doc "Exact comparison, as Analytics.Expr promises: nil when NaN is involved."
+  def compare(a, b) when a == :nan or b == :nan, do: nil
+
+  def compare(a, b) do
+    cond do
+      order_key(a) < order_key(b) -> :lt
+      order_key(a) > order_key(b) -> :gt
+      true -> :eq
+    end
+  end
+
+  @doc "Values sorted stably, NaN last ascending and first descending."
+  def sort(values, direction), do: Enum.sort_by(values, &order_key/1, direction)
+
+  @doc "The positions that sort `values` stably."
+  def argsort(values, direction) do
+    values
+    |> Enum.with_index()
+    |> Enum.sort_by(fn {value, _} -> order_key(value) end, direction)
+    |> Enum.map(&elem(&1, 1))
+  end
+
+  @doc "Where `needle` goes in ascending `sorted` (NaN last), by counting."
+  def search_sorted(sorted, needle, :left),
+    do: Enum.count(sorted, &(order_key(&1) < order_key(needle)))
+
+  def search_sorted(sorted, needle, :right),
+    do: Enum.count(sorted, &(order_key(&1) <= order_key(needle)))
+
+  @doc "div and rem on integers as Analytics.Expr defines them: by zero, 0 and the dividend."
+  def int_div(_x, 0), do: 0
+  def int_div(x, y), do: div(x, y)
+  def int_rem(x, 0), do: x
+  def int_rem(x, y), do: rem(x, y)
 end
