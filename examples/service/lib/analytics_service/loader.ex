@@ -99,25 +99,27 @@ defmodule AnalyticsService.Loader do
     [kind, host] = String.split(name, ".", parts: 2)
     # Hosts differ a little in load.
     scale = 0.8 + :erlang.phash2(host, 400) / 1000
+    # u and w are :i64, where integer arithmetic is exact and would overflow:
+    # scaling by unit (2^-63, so exactly) first makes each term a float.
     unit = @unit
     columns = %{b: day, u: u, w: w}
 
     expression =
       case kind do
         "cpu" ->
-          Analytics.expr(min(max(^scale * (15 + 55 * b) + 6 * (u + w) * ^unit, 0), 100))
+          Analytics.expr(min(max(^scale * (15 + 55 * b) + 6 * (^unit * u + ^unit * w), 0), 100))
 
         "latency_ms" ->
-          Analytics.expr(^scale * exp(3 + 0.6 * b + 0.3 * (u + w) * ^unit))
+          Analytics.expr(^scale * exp(3 + 0.6 * b + 0.3 * (^unit * u + ^unit * w)))
 
         "requests" ->
-          Analytics.expr(max(floor(^scale * (200 + 900 * b) + 60 * (u + w) * ^unit), 0))
+          Analytics.expr(max(floor(^scale * (200 + 900 * b) + 60 * (^unit * u + ^unit * w)), 0))
 
         "memory_mb" ->
-          Analytics.expr(2048 * ^scale + 600 * b + 30 * u * ^unit)
+          Analytics.expr(2048 * ^scale + 600 * b + 30 * (^unit * u))
 
         "errors" ->
-          Analytics.expr(max(floor(3 * b + 2.5 * u * ^unit - 0.5), 0))
+          Analytics.expr(max(floor(3 * b + 2.5 * (^unit * u) - 0.5), 0))
       end
 
     Analytics.map(columns, expression)
