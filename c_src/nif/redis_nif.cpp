@@ -113,7 +113,12 @@ public:
         } else {
             std::vector<ERL_NIF_TERM> items;
             items.reserve(results.size());
-            for (auto& slot : results) items.push_back(slot_to_term(env, slot));
+            // Each reply is freed as soon as it is a term: the peak holds one
+            // reply twice, not the whole pipeline.
+            for (auto& slot : results) {
+                items.push_back(slot_to_term(env, slot));
+                slot = redis::SlotResult();
+            }
             outcome = enif_make_tuple2(env, atoms::ok,
                                        enif_make_list_from_array(env, items.data(), static_cast<unsigned>(items.size())));
         }
@@ -227,11 +232,31 @@ void append_one(ErlNifEnv* env, ERL_NIF_TERM command, std::vector<std::string_vi
     redis::append_command(wire, args);
 }
 
+// A slot's element names: nil, {start, stop} of a range, or MGET's keys.
+redis::ElementNames decode_names(ErlNifEnv* env, ERL_NIF_TERM term) {
+    redis::ElementNames names;
+    if (enif_is_identical(term, atoms::nil)) return names;
+    int arity;
+    const ERL_NIF_TERM* bounds;
+    ErlNifSInt64 start, stop;
+    if (enif_get_tuple(env, term, &arity, &bounds)) {
+        if (arity != 2 || !enif_get_int64(env, bounds[0], &start) || !enif_get_int64(env, bounds[1], &stop)) {
+            throw std::invalid_argument("range bounds must fit in 64 bits, got: " + describe(env, term));
+        }
+        names.range = {start, stop};
+        return names;
+    }
+    ERL_NIF_TERM key, keys = term;
+    while (enif_get_list_cell(env, keys, &key, &keys)) names.keys.push_back(decode_string(env, key, "key"));
+    if (!enif_is_empty_list(env, keys)) throw std::invalid_argument("bad reply names: " + describe(env, term));
+    return names;
+}
+
 redis::Slot decode_slot(ErlNifEnv* env, ERL_NIF_TERM spec) {
     if (enif_is_identical(spec, atoms::tree)) return redis::Slot{};
     int arity;
     const ERL_NIF_TERM* items;
-    if (!enif_get_tuple(env, spec, &arity, &items) || arity != 3) {
+    if (!enif_get_tuple(env, spec, &arity, &items) || arity != 4) {
         throw std::invalid_argument("bad reply slot: " + describe(env, spec));
     }
     redis::ColumnLayout layout;
@@ -244,7 +269,8 @@ redis::Slot decode_slot(ErlNifEnv* env, ERL_NIF_TERM spec) {
     } else {
         throw std::invalid_argument("bad reply layout: " + describe(env, items[0]));
     }
-    return redis::Slot{redis::ColumnDecoder(decode_dtype(env, items[1]), layout, decode_string(env, items[2], "key"))};
+    return redis::Slot{redis::ColumnDecoder(decode_dtype(env, items[1]), layout, decode_string(env, items[2], "key"),
+                                            decode_names(env, items[3]))};
 }
 
 double request_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {

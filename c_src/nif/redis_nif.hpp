@@ -17,7 +17,8 @@ ERL_NIF_TERM redis_connect(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 // redis_request(engine, ref, commands, slots, shape, timeout_ms) -> :ok |
 // {:error, %ConnectionError{reason: :closed}}. Later the caller receives
 // {:analytics_redis, ref, {:ok, value} | {:error, error}}.
-//   commands: [[binary]]; slots: [:tree | {layout, dtype, key}], one per reply;
+//   commands: [[binary]]; slots: [:tree | {layout, dtype, key, names}], one per
+//   reply, where names (for error messages) is nil, {start, stop} or MGET's keys;
 //   shape: :single (one reply, {:error, _} if it is an error) or :many (a list).
 ERL_NIF_TERM redis_request(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 

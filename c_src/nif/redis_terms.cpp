@@ -33,32 +33,43 @@ ERL_NIF_TERM failure_reason(redis::FailureKind kind) {
     return atoms::closed;
 }
 
-ERL_NIF_TERM reply_to_term(ErlNifEnv* env, const redis::Reply& reply) {
-    using Type = redis::Reply::Type;
-    switch (reply.type) {
+namespace {
+
+// `next` walks the tree's nodes in order; nesting is at most 7 deep (hiredis).
+ERL_NIF_TERM node_to_term(ErlNifEnv* env, const redis::ReplyTree& tree, std::size_t& next) {
+    using Type = redis::ReplyTree::Type;
+    const redis::ReplyTree::Node& node = tree[next++];
+    switch (node.type) {
         case Type::string:
-        case Type::status: return make_binary(env, reply.text);
-        case Type::error: return make_redis_error(env, reply.text);
-        case Type::integer: return enif_make_int64(env, reply.integer);
+        case Type::status: return make_binary(env, tree.text(node));
+        case Type::error: return make_redis_error(env, tree.text(node));
+        case Type::integer: return enif_make_int64(env, node.value);
         case Type::nil: return atoms::nil;
         case Type::array: {
             std::vector<ERL_NIF_TERM> items;
-            items.reserve(reply.elements.size());
-            for (const auto& element : reply.elements) items.push_back(reply_to_term(env, *element));
+            items.reserve(node.length);
+            for (std::uint64_t i = 0; i < node.length; ++i) items.push_back(node_to_term(env, tree, next));
             return enif_make_list_from_array(env, items.data(), static_cast<unsigned>(items.size()));
         }
     }
     return atoms::nil;
 }
 
+}  // namespace
+
+ERL_NIF_TERM reply_to_term(ErlNifEnv* env, const redis::ReplyTree& tree) {
+    std::size_t next = 0;
+    return tree.empty() ? atoms::nil : node_to_term(env, tree, next);
+}
+
 bool is_error_slot(const redis::SlotResult& slot) {
     if (std::holds_alternative<redis::SlotError>(slot)) return true;
-    const auto* tree = std::get_if<std::unique_ptr<redis::Reply>>(&slot);
-    return tree && (*tree)->type == redis::Reply::Type::error;
+    const auto* tree = std::get_if<redis::ReplyTree>(&slot);
+    return tree && !tree->empty() && tree->root().type == redis::ReplyTree::Type::error;
 }
 
 ERL_NIF_TERM slot_to_term(ErlNifEnv* env, redis::SlotResult& slot) {
-    if (auto* tree = std::get_if<std::unique_ptr<redis::Reply>>(&slot)) return reply_to_term(env, **tree);
+    if (auto* tree = std::get_if<redis::ReplyTree>(&slot)) return reply_to_term(env, *tree);
     if (auto* error = std::get_if<redis::SlotError>(&slot)) return make_redis_error(env, error->message);
     return make_series(env, series::Series(std::move(std::get<series::ColumnData>(slot))));
 }

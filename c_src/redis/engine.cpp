@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <malloc.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -19,12 +20,25 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+// Reads per turn of the event loop: a reply that streams in faster than it
+// is parsed must not keep the loop from timeouts, new requests and stop().
+constexpr int kReadsPerTurn = 16;
+// After freeing a reply this large, hand free heap pages back to the system:
+// glibc raises its mmap threshold after big frees, so large buffers end up
+// on the heap and would otherwise stay resident.
+constexpr std::size_t kTrimAfterBytes = std::size_t{16} << 20;
 constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
 
 Fd checked(int fd, const char* what) {
     if (fd < 0) throw std::system_error(errno, std::generic_category(), what);
     return Fd(fd);
+}
+
+void release_free_memory() {
+#ifdef __GLIBC__
+    ::malloc_trim(0);
+#endif
 }
 
 }  // namespace
@@ -54,7 +68,8 @@ Engine::Engine(Key, Endpoint endpoint, EngineOptions options, Fd socket)
       socket_(std::move(socket)),
       epoll_(checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")),
       wake_fd_(checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
-      reader_(make_reader()) {
+      reader_(make_reader()),
+      target_(options.max_reply_bytes) {
     if (!reader_) throw std::bad_alloc();
     epoll_event wake{};
     wake.events = EPOLLIN;
@@ -141,10 +156,12 @@ void Engine::take_inbox() {
         const std::lock_guard lock(mutex_);
         arrived.swap(inbox_);
     }
+    if (in_flight_.empty() && !arrived.empty()) head_since_ = Clock::now();
     for (Request& request : arrived) {
         write_buffer_ += request.wire;
         request.wire = {};
-        in_flight_.push_back(InFlight{std::move(request), 0, {}, false});
+        const std::size_t slots = request.slots.size();
+        in_flight_.push_back(InFlight{std::move(request), slots, 0, {}, false, {}});
     }
 }
 
@@ -163,10 +180,21 @@ void Engine::watch_socket(bool writable) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, socket_.get(), &event);
 }
 
+// When the reply at the head of the line, which nobody waits for, has kept
+// the connection long enough (see EngineOptions::late_reply_bound).
+Clock::time_point Engine::late_reply_deadline() const {
+    const InFlight& head = in_flight_.front();
+    return std::max(head.answered_at, head_since_) + options_.late_reply_bound;
+}
+
 int Engine::next_timeout_ms() const {
     std::optional<Clock::time_point> next;
     for (const InFlight& f : in_flight_) {
         if (!f.answered && (!next || f.request.deadline < *next)) next = f.request.deadline;
+    }
+    if (!in_flight_.empty() && in_flight_.front().answered) {
+        const auto late = late_reply_deadline();
+        if (!next || late < *next) next = late;
     }
     if (!next) return -1;
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now()).count();
@@ -195,7 +223,7 @@ void Engine::serve_connection() {
         take_inbox();
         if (!flush_writes()) return;
         if (readable && !read_replies()) return;
-        expire(Clock::now());
+        if (!expire(Clock::now())) return;
         const bool want_writes = write_offset_ < write_buffer_.size();
         if (want_writes != watching_writes) {
             watch_socket(want_writes);
@@ -224,7 +252,7 @@ bool Engine::flush_writes() {
 
 bool Engine::read_replies() {
     char buffer[kReadChunk];
-    for (;;) {
+    for (int reads = 0; reads < kReadsPerTurn; ++reads) {
         const ssize_t n = ::recv(socket_.get(), buffer, sizeof(buffer), 0);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             fail_in_flight(FailureKind::disconnected);
@@ -239,41 +267,37 @@ bool Engine::read_replies() {
         }
         if (!parse_replies()) return false;
     }
+    return true;  // more may wait: epoll reports the socket again at once
 }
 
 bool Engine::parse_replies() {
-    ReplyTarget target;
     while (!in_flight_.empty()) {
         InFlight& front = in_flight_.front();
-        Slot& slot = front.request.slots[front.next_slot];
-        target.decoder = slot.decoder ? &*slot.decoder : nullptr;
-        set_reply_target(reader_.get(), &target);
+        if (front.answered) {
+            target_.aim(nullptr, true);
+        } else {
+            auto& decoder = front.request.slots[front.next_slot].decoder;
+            target_.aim(decoder ? &*decoder : nullptr, false);
+        }
+        set_reply_target(reader_.get(), &target_);
         void* root = nullptr;
         if (redisReaderGetReply(reader_.get(), &root) != REDIS_OK) {
-            fail_in_flight(FailureKind::protocol_error);
+            fail_in_flight(target_.budget.exceeded() ? FailureKind::reply_too_large : FailureKind::protocol_error);
             return false;
         }
         if (!root) return true;
-        auto tree = reply_from_root(root);
-        if (front.answered) {
-            // Nobody waits for it (timed out or abandoned): read, then drop.
-        } else if (tree) {
-            front.results.emplace_back(std::move(tree));
-        } else {
-            auto column = slot.decoder->finish();
-            if (auto* error = std::get_if<std::string>(&column)) {
-                front.results.emplace_back(SlotError{std::move(*error)});
-            } else {
-                front.results.emplace_back(std::move(std::get<series::ColumnData>(column)));
-            }
-        }
-        if (++front.next_slot == front.request.slots.size()) {
+        const std::size_t reply_bytes = target_.budget.used();
+        if (!front.answered) take_reply(front);
+        target_.reset();
+        if (++front.next_slot == front.slot_count) {
             if (!front.answered) {
                 front.request.caller->deliver(std::move(front.results));
                 settle(front);
             }
             in_flight_.pop_front();
+            head_since_ = Clock::now();
         }
+        if (reply_bytes >= kTrimAfterBytes) release_free_memory();
     }
     // Bytes with no request waiting for them: the stream cannot be trusted.
     if (reader_->len > reader_->pos) {
@@ -283,16 +307,35 @@ bool Engine::parse_replies() {
     return true;
 }
 
+void Engine::take_reply(InFlight& front) {
+    auto& decoder = front.request.slots[front.next_slot].decoder;
+    if (!decoder) {
+        front.results.emplace_back(std::move(target_.tree));
+        return;
+    }
+    auto column = decoder->finish();
+    if (auto* error = std::get_if<std::string>(&column)) {
+        front.results.emplace_back(SlotError{std::move(*error)});
+    } else {
+        front.results.emplace_back(std::move(std::get<series::ColumnData>(column)));
+    }
+}
+
 // The caller is done with: answered, failed or abandoned. Its reply, if it
 // still comes, is read and dropped.
 void Engine::settle(InFlight& f) {
     f.request.caller.reset();
-    f.results.clear();
+    f.request.slots = {};  // partly decoded columns go now
+    f.results = {};
     f.answered = true;
+    f.answered_at = Clock::now();
     --pending_;
 }
 
-void Engine::expire(Clock::time_point now) {
+// Answers callers whose time is up and drops those who left. False when the
+// reply at the head of the line has outlived its caller by the bound: the
+// connection must be reset.
+bool Engine::expire(Clock::time_point now) {
     for (InFlight& f : in_flight_) {
         if (f.answered) continue;
         if (f.request.caller->abandoned()) {
@@ -302,6 +345,9 @@ void Engine::expire(Clock::time_point now) {
             settle(f);
         }
     }
+    if (in_flight_.empty() || !in_flight_.front().answered || late_reply_deadline() > now) return true;
+    fail_in_flight(FailureKind::disconnected);
+    return false;
 }
 
 void Engine::fail_in_flight(FailureKind kind) {
@@ -311,6 +357,9 @@ void Engine::fail_in_flight(FailureKind kind) {
         settle(f);
     }
     in_flight_.clear();
+    const bool large = target_.budget.used() >= kTrimAfterBytes;
+    target_.reset();
+    if (large) release_free_memory();
 }
 
 // Fails with `closed` every request not yet answered, and forgets the bytes

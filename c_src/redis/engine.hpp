@@ -25,7 +25,8 @@ namespace analytics::redis {
 
 enum class FailureKind {
     timeout,          // no reply within the caller's timeout
-    disconnected,     // the server went away with the request in flight
+    disconnected,     // the server went away with the request in flight, or the
+                      // connection was reset under it (a late reply, see below)
     closed,           // sent while reconnecting, or after stop
     protocol_error,   // a malformed reply; the connection is reset
     reply_too_large,  // a reply over max_reply_bytes; the connection is reset
@@ -36,7 +37,7 @@ enum class FailureKind {
 struct SlotError {
     std::string message;
 };
-using SlotResult = std::variant<std::unique_ptr<Reply>, series::ColumnData, SlotError>;
+using SlotResult = std::variant<ReplyTree, series::ColumnData, SlotError>;
 
 // Live engines and callers (requests not yet answered or dropped), for leak
 // checks (Analytics.native_counters/0).
@@ -70,7 +71,15 @@ struct Request {
 
 struct EngineOptions {
     std::chrono::milliseconds connect_timeout{5000};
+    // Bounds what the reader buffers and what one reply takes decoded (see
+    // ReplyBudget): over it, the pending callers fail with reply_too_large
+    // and the connection is reset.
     std::size_t max_reply_bytes = std::size_t{512} << 20;
+    // How long the reply at the head of the line may keep the connection once
+    // nobody waits for it (its caller timed out or died): then the connection
+    // is reset, failing the requests behind it with `disconnected`, rather
+    // than every later call timing out behind a reply that may never end.
+    std::chrono::milliseconds late_reply_bound{2000};
 };
 
 class Engine : public std::enable_shared_from_this<Engine> {
@@ -118,9 +127,11 @@ public:
 private:
     struct InFlight {
         Request request;
+        std::size_t slot_count = 0;
         std::size_t next_slot = 0;
         std::vector<SlotResult> results;
-        bool answered = false;  // timed out: the reply is still read, then dropped
+        bool answered = false;  // timed out or abandoned: the reply is read, not kept
+        std::chrono::steady_clock::time_point answered_at{};
     };
 
     void run();
@@ -133,8 +144,10 @@ private:
     bool flush_writes();
     bool read_replies();
     bool parse_replies();
+    void take_reply(InFlight& front);
     void watch_socket(bool writable);
-    void expire(std::chrono::steady_clock::time_point now);
+    bool expire(std::chrono::steady_clock::time_point now);
+    std::chrono::steady_clock::time_point late_reply_deadline() const;
     void fail_in_flight(FailureKind kind);
     void drop_unsent();
     int next_timeout_ms() const;
@@ -162,9 +175,12 @@ private:
     Fd epoll_;
     Fd wake_fd_;
     Reader reader_;
+    ReplyTarget target_;  // the reply being read; its address is in the reader's tasks
     std::string write_buffer_;
     std::size_t write_offset_ = 0;
     std::deque<InFlight> in_flight_;
+    // Since when the head of in_flight_ has been the one whose reply comes next.
+    std::chrono::steady_clock::time_point head_since_{};
 };
 
 }  // namespace analytics::redis

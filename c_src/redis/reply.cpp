@@ -1,47 +1,81 @@
 #include "reply.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 namespace analytics::redis {
-namespace {
 
-// An array's declared length is the server's word, up to 2^31: room for at
-// most this many elements is made up front, and storage grows past it only
-// as elements really arrive (the engine bounds a reply's bytes).
-constexpr std::size_t kMaxReservedElements = std::size_t{1} << 16;
+void ReplyTree::add_text(Type type, std::string_view text) {
+    nodes_.push_back(Node{static_cast<std::int64_t>(text_.size()), text.size(), type});
+    text_.append(text);
+}
 
-}  // namespace
+void ReplyTree::add_array(std::size_t elements, bool root) {
+    if (root) nodes_.reserve(1 + elements);
+    nodes_.push_back(Node{0, elements, Type::array});
+}
 
-ColumnDecoder::ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key)
-    : dtype_(dtype), layout_(layout), key_(std::move(key)) {}
+ColumnDecoder::ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key, ElementNames names)
+    : dtype_(dtype), layout_(layout), key_(std::move(key)), names_(std::move(names)) {}
 
 void ColumnDecoder::fail(std::string message) {
     if (!error_) error_ = std::move(message);
 }
 
+std::size_t ColumnDecoder::bytes_for(int elements) const {
+    const auto values = static_cast<std::size_t>(layout_ == ColumnLayout::odd_elements ? elements / 2 : elements);
+    return values * sizeof(double);
+}
+
 void ColumnDecoder::on_root_array(int elements) {
-    if (layout_ == ColumnLayout::packed) return fail("key " + key_ + " holds an array, not a packed binary value");
-    const auto declared = static_cast<std::size_t>(layout_ == ColumnLayout::odd_elements ? elements / 2 : elements);
-    const std::size_t wanted = std::min(declared, kMaxReservedElements);
+    if (layout_ == ColumnLayout::packed) return fail(key_name() + " holds an array, not a packed binary value");
+    elements_ = layout_ == ColumnLayout::odd_elements ? elements / 2 : elements;
+    // The budget has been charged for every declared element.
     if (dtype_ == series::Dtype::f64) {
-        floats_.reserve(wanted);
+        floats_.reserve(static_cast<std::size_t>(elements_));
     } else {
-        integers_.reserve(wanted);
+        integers_.reserve(static_cast<std::size_t>(elements_));
     }
 }
 
+std::string ColumnDecoder::key_name() const {
+    if (names_.keys.empty()) return "key " + key_;
+    std::string keys;
+    for (const auto& key : names_.keys) keys += (keys.empty() ? "keys " : ", ") + key;
+    return keys;
+}
+
+// `index` is the element's place in the reply; users know the list index
+// (LRANGE), the rank (ZRANGE) or the key (MGET).
+std::string ColumnDecoder::element_name(int index) const {
+    if (!names_.keys.empty() && static_cast<std::size_t>(index) < names_.keys.size()) {
+        return "the value of key " + names_.keys[static_cast<std::size_t>(index)];
+    }
+    const bool scores = layout_ == ColumnLayout::odd_elements;
+    const long long position = scores ? index / 2 : index;
+    const std::string what = scores ? "the score at rank " : "list index ";
+    if (names_.range) {
+        const auto [start, stop] = *names_.range;
+        // From a start >= 0 the reply begins at it; from a negative start and
+        // stop it ends at stop (Redis clamps only a start before the head).
+        if (start >= 0) return what + std::to_string(start + position) + " of key " + key_;
+        if (stop < 0) return what + std::to_string(stop - (elements_ - 1 - position)) + " of key " + key_;
+    }
+    return "element " + std::to_string(position) + " (from 0, in reply order) of key " + key_;
+}
+
 void ColumnDecoder::append_text(int index, std::string_view text) {
+    // Redis reads "+5" and "+inf" as numbers; from_chars takes no '+'.
+    if (text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
     const char* first = text.data();
     const char* last = first + text.size();
     if (dtype_ == series::Dtype::i64) {
         std::int64_t value;
         const auto [end, ec] = std::from_chars(first, last, value);
         if (ec != std::errc() || end != last) {
-            return fail("element " + std::to_string(index) + " of key " + key_ + " is not an i64: " + std::string(text));
+            return fail(element_name(index) + " is not an i64: " + std::string(text));
         }
         integers_.push_back(value);
         return;
@@ -50,7 +84,7 @@ void ColumnDecoder::append_text(int index, std::string_view text) {
     double value;
     const auto [end, ec] = std::from_chars(first, last, value);
     if (ec != std::errc() || end != last) {
-        return fail("element " + std::to_string(index) + " of key " + key_ + " is not a number: " + std::string(text));
+        return fail(element_name(index) + " is not a number: " + std::string(text));
     }
     floats_.push_back(value);
 }
@@ -58,15 +92,15 @@ void ColumnDecoder::append_text(int index, std::string_view text) {
 void ColumnDecoder::on_string(bool at_root, int index, std::string_view text, int type) {
     if (type == REDIS_REPLY_ERROR) {
         server_error_ = at_root;
-        return fail(std::string(text));
+        return fail(std::string(text) + " (" + key_name() + ")");
     }
     if (!at_root) {
         if (layout_ == ColumnLayout::odd_elements && index % 2 == 0) return;  // a member, not a score
         return append_text(index, text);
     }
-    if (layout_ != ColumnLayout::packed) return fail("key " + key_ + " holds a single value, not an array");
+    if (layout_ != ColumnLayout::packed) return fail(key_name() + " holds a single value, not an array");
     if (text.size() % 8 != 0) {
-        return fail("key " + key_ + " holds " + std::to_string(text.size()) +
+        return fail(key_name() + " holds " + std::to_string(text.size()) +
                     " bytes, not a whole number of 8-byte values");
     }
     const std::size_t n = text.size() / 8;
@@ -80,7 +114,7 @@ void ColumnDecoder::on_string(bool at_root, int index, std::string_view text, in
 }
 
 void ColumnDecoder::on_integer(bool at_root, int index, long long value) {
-    if (at_root) return fail("key " + key_ + " gave an integer reply, not numbers");
+    if (at_root) return fail(key_name() + " gave an integer reply, not numbers");
     if (dtype_ == series::Dtype::f64) {
         floats_.push_back(static_cast<double>(value));
     } else {
@@ -95,7 +129,7 @@ void ColumnDecoder::on_nil(bool at_root, int index) {
     if (dtype_ == series::Dtype::f64) {
         floats_.push_back(std::numeric_limits<double>::quiet_NaN());
     } else {
-        fail("element " + std::to_string(index) + " of key " + key_ + " is missing (nil) and :i64 has no NaN");
+        fail(element_name(index) + " is missing (nil) and :i64 has no NaN");
     }
 }
 
@@ -105,86 +139,96 @@ std::variant<series::ColumnData, std::string> ColumnDecoder::finish() {
     return series::ColumnData(std::move(integers_));
 }
 
+void ReplyTarget::aim(ColumnDecoder* column, bool discard) {
+    if (discard && !discarding) tree.clear();
+    decoder = discard ? nullptr : column;
+    discarding = discard;
+}
+
+void ReplyTarget::reset() {
+    tree.clear();
+    budget.reset();
+    decoder = nullptr;
+    discarding = false;
+}
+
 namespace {
 
-// What the reader holds for every object of a column reply: the numbers live
-// in the request's decoder, so there is nothing per element to own or free.
-char column_sentinel;
+// What the reader holds for every object: the reply lives in the target, so
+// there is nothing per element to own or free.
+char marker;
 
-ColumnDecoder* decoder_of(const redisReadTask* task) {
-    auto* target = static_cast<ReplyTarget*>(task->privdata);
-    return target ? target->decoder : nullptr;
-}
+ReplyTarget& target_of(const redisReadTask* task) { return *static_cast<ReplyTarget*>(task->privdata); }
 
 bool at_root(const redisReadTask* task) { return task->parent == nullptr; }
 
-// Tree mode: attach a new node to its parent array (which owns it from then
-// on) and hand the reader a plain pointer; the root is owned by whoever takes
-// it from redisReaderGetReply, or freed by the reader on error.
-void* attach(const redisReadTask* task, std::unique_ptr<Reply> node) {
-    Reply* raw = node.get();
-    if (task->parent) {
-        auto& siblings = static_cast<Reply*>(task->parent->obj)->elements;
-        const auto index = static_cast<std::size_t>(task->idx);
-        if (siblings.size() <= index) siblings.resize(index + 1);
-        siblings[index] = std::move(node);
-    } else {
-        node.release();
-    }
-    return raw;
+// Elements are paid for by their array; a root pays for its own node, and
+// text for its bytes. Null tells the reader to stop (the budget is spent).
+void* charged(ReplyTarget& target, const redisReadTask* task, std::size_t text_bytes) {
+    const std::size_t node = at_root(task) && !target.decoder ? ReplyTree::kNodeBytes : 0;
+    return target.budget.charge(node + text_bytes) ? &marker : nullptr;
 }
 
 void* create_string(const redisReadTask* task, char* text, size_t length) {
-    if (ColumnDecoder* decoder = decoder_of(task)) {
+    ReplyTarget& target = target_of(task);
+    // A column keeps none of an element's text, only a packed root's bytes.
+    const std::size_t kept = target.decoder && !at_root(task) ? 0 : length;
+    void* object = charged(target, task, kept);
+    if (!object || target.discarding) return object;
+    if (ColumnDecoder* decoder = target.decoder) {
         decoder->on_string(at_root(task), task->idx, std::string_view(text, length), task->type);
-        return &column_sentinel;
+    } else {
+        target.tree.add_text(task->type == REDIS_REPLY_ERROR    ? ReplyTree::Type::error
+                             : task->type == REDIS_REPLY_STATUS ? ReplyTree::Type::status
+                                                                : ReplyTree::Type::string,
+                             std::string_view(text, length));
     }
-    auto node = std::make_unique<Reply>();
-    node->type = task->type == REDIS_REPLY_ERROR    ? Reply::Type::error
-                 : task->type == REDIS_REPLY_STATUS ? Reply::Type::status
-                                                    : Reply::Type::string;
-    node->text.assign(text, length);
-    return attach(task, std::move(node));
+    return object;
 }
 
 void* create_array(const redisReadTask* task, int elements) {
-    if (ColumnDecoder* decoder = decoder_of(task)) {
-        if (at_root(task)) {
-            decoder->on_root_array(elements);
-        } else {
-            decoder->on_string(false, task->idx, "(nested array)", REDIS_REPLY_STRING);
-        }
-        return &column_sentinel;
+    ReplyTarget& target = target_of(task);
+    ColumnDecoder* decoder = target.decoder;
+    const std::size_t element_bytes = decoder ? decoder->bytes_for(elements)
+                                              : static_cast<std::size_t>(elements) * ReplyTree::kNodeBytes;
+    void* object = charged(target, task, element_bytes);
+    if (!object || target.discarding) return object;
+    if (!decoder) {
+        target.tree.add_array(static_cast<std::size_t>(elements), at_root(task));
+    } else if (at_root(task)) {
+        decoder->on_root_array(elements);
+    } else {
+        decoder->on_string(false, task->idx, "(nested array)", REDIS_REPLY_STRING);
     }
-    auto node = std::make_unique<Reply>();
-    node->type = Reply::Type::array;
-    node->elements.reserve(std::min(static_cast<std::size_t>(elements), kMaxReservedElements));
-    return attach(task, std::move(node));
+    return object;
 }
 
 void* create_integer(const redisReadTask* task, long long value) {
-    if (ColumnDecoder* decoder = decoder_of(task)) {
+    ReplyTarget& target = target_of(task);
+    void* object = charged(target, task, 0);
+    if (!object || target.discarding) return object;
+    if (ColumnDecoder* decoder = target.decoder) {
         decoder->on_integer(at_root(task), task->idx, value);
-        return &column_sentinel;
+    } else {
+        target.tree.add_integer(value);
     }
-    auto node = std::make_unique<Reply>();
-    node->type = Reply::Type::integer;
-    node->integer = value;
-    return attach(task, std::move(node));
+    return object;
 }
 
 void* create_nil(const redisReadTask* task) {
-    if (ColumnDecoder* decoder = decoder_of(task)) {
+    ReplyTarget& target = target_of(task);
+    void* object = charged(target, task, 0);
+    if (!object || target.discarding) return object;
+    if (ColumnDecoder* decoder = target.decoder) {
         decoder->on_nil(at_root(task), task->idx);
-        return &column_sentinel;
+    } else {
+        target.tree.add_nil();
     }
-    return attach(task, std::make_unique<Reply>());
+    return object;
 }
 
-// The reader frees only roots, after an error; a tree root owns its children.
-void free_object(void* object) {
-    if (object != &column_sentinel) delete static_cast<Reply*>(object);
-}
+// Nothing to free: the target owns what was built, and reset() drops it.
+void free_object(void*) {}
 
 redisReplyObjectFunctions functions = {create_string, create_array, create_integer, create_nil, free_object};
 
@@ -193,10 +237,5 @@ redisReplyObjectFunctions functions = {create_string, create_array, create_integ
 redisReplyObjectFunctions* reply_functions() { return &functions; }
 
 Reader make_reader() { return Reader(redisReaderCreateWithFunctions(reply_functions())); }
-
-std::unique_ptr<Reply> reply_from_root(void* root) {
-    if (root == &column_sentinel) return nullptr;
-    return std::unique_ptr<Reply>(static_cast<Reply*>(root));
-}
 
 }  // namespace analytics::redis

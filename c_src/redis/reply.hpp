@@ -1,6 +1,7 @@
 // Redis replies, as decoded by the hiredis reader with our own object
-// functions: either a small tree (for command/pipeline), or numbers written
-// straight into a column (for fetch), with no object per element.
+// functions: either a flat tree (for command/pipeline), or numbers written
+// straight into a column (for fetch), with no object per element. Every reply
+// is charged against a budget as it is decoded (max_reply_bytes).
 #pragma once
 
 #include <hiredis/read.h>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -16,12 +18,71 @@
 
 namespace analytics::redis {
 
-struct Reply {
-    enum class Type { string, status, error, integer, nil, array };
-    Type type = Type::nil;
-    std::string text;  // string, status, error
-    long long integer = 0;
-    std::vector<std::unique_ptr<Reply>> elements;
+// What one reply may take once decoded. An array charges for all its declared
+// elements when it starts, so a length the budget cannot hold is refused
+// before anything is stored, and storage can be made once, at its final size.
+class ReplyBudget {
+public:
+    explicit ReplyBudget(std::size_t limit) : limit_(limit) {}
+
+    // Takes `bytes`; false when they do not fit (and from then on, exceeded()).
+    bool charge(std::size_t bytes) {
+        if (bytes > limit_ - used_) {
+            exceeded_ = true;
+            return false;
+        }
+        used_ += bytes;
+        return true;
+    }
+    bool exceeded() const { return exceeded_; }
+    std::size_t used() const { return used_; }
+    void reset() {
+        used_ = 0;
+        exceeded_ = false;
+    }
+
+private:
+    std::size_t limit_;
+    std::size_t used_ = 0;
+    bool exceeded_ = false;
+};
+
+// A reply for command/pipeline, stored flat in the order the reader meets its
+// nodes (an array, then its elements, recursively): one block of nodes and
+// one of text, however many elements, so a 5M-element reply costs 24 bytes
+// per element plus its text, and its memory goes back to the system whole.
+class ReplyTree {
+public:
+    enum class Type : std::uint8_t { string, status, error, integer, nil, array };
+    struct Node {
+        std::int64_t value = 0;    // integer; offset of the text; unused for nil
+        std::uint64_t length = 0;  // bytes of text; elements of an array
+        Type type = Type::nil;
+    };
+    // What each element of an array costs, charged when the array starts.
+    static constexpr std::size_t kNodeBytes = sizeof(Node);
+
+    void add_text(Type type, std::string_view text);
+    void add_integer(long long value) { nodes_.push_back(Node{value, 0, Type::integer}); }
+    void add_nil() { nodes_.push_back(Node{}); }
+    // The root array makes room for all its elements at once (charged first).
+    void add_array(std::size_t elements, bool root);
+
+    bool empty() const { return nodes_.empty(); }
+    std::size_t size() const { return nodes_.size(); }
+    const Node& operator[](std::size_t index) const { return nodes_[index]; }
+    const Node& root() const { return nodes_.front(); }
+    // The text of a string, status or error node; empty for the others.
+    std::string_view text(const Node& node) const {
+        if (node.type != Type::string && node.type != Type::status && node.type != Type::error) return {};
+        return std::string_view(text_).substr(static_cast<std::size_t>(node.value), node.length);
+    }
+    // Drops everything, memory included.
+    void clear() { *this = ReplyTree(); }
+
+private:
+    std::vector<Node> nodes_;
+    std::string text_;
 };
 
 // How a fetch decodes its reply into numbers.
@@ -31,13 +92,22 @@ enum class ColumnLayout {
     odd_elements,  // [member, score, member, score, ...]: the scores (ZRANGE WITHSCORES)
 };
 
+// What a fetch asked for, so that a bad element is named the way the user
+// would look it up: a list index or rank, or the MGET key it belongs to.
+struct ElementNames {
+    std::optional<std::pair<long long, long long>> range;  // LRANGE/ZRANGE start and stop
+    std::vector<std::string> keys;                         // MGET: element i is keys[i]'s value
+};
+
 // Numbers decoded while the reply is read. On a bad element the decoder keeps
 // consuming the reply (the connection must stay in sync) and records the first
 // problem in `error`.
 class ColumnDecoder {
 public:
-    ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key);
+    ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key, ElementNames names = {});
 
+    // The bytes an array of `elements` adds to the column.
+    std::size_t bytes_for(int elements) const;
     void on_root_array(int elements);
     void on_string(bool at_root, int index, std::string_view text, int type);
     void on_integer(bool at_root, int index, long long value);
@@ -51,28 +121,45 @@ public:
 private:
     void fail(std::string message);
     void append_text(int index, std::string_view text);
+    std::string element_name(int index) const;
+    std::string key_name() const;
 
     series::Dtype dtype_;
     ColumnLayout layout_;
     std::string key_;
+    ElementNames names_;
+    long long elements_ = 0;  // declared by the root array (scores only, for WITHSCORES)
     series::AlignedVector<double> floats_;
     series::AlignedVector<std::int64_t> integers_;
     std::optional<std::string> error_;
     bool server_error_ = false;
 };
 
-// What the reader's privdata points at while one request's reply is read.
+// What the reader fills while one reply is read (its privdata, which the
+// reader copies into every task: so it must stay put until the reply ends).
 struct ReplyTarget {
-    ColumnDecoder* decoder = nullptr;  // null: build a Reply tree
+    explicit ReplyTarget(std::size_t max_reply_bytes) : budget(max_reply_bytes) {}
+
+    // Where the rest of the reply goes: a column, a tree (null), or nowhere
+    // (`discard`: nobody waits for it any more; what was built is dropped).
+    void aim(ColumnDecoder* column, bool discard);
+    // Ready for the next reply: the tree taken or dropped, the budget full.
+    void reset();
+
+    ColumnDecoder* decoder = nullptr;
+    bool discarding = false;
+    ReplyTree tree;
+    ReplyBudget budget;
 };
 
-// Object functions for redisReaderCreateWithFunctions. Set the reader's
-// privdata to a ReplyTarget before each reply. reply_from_root takes ownership
-// of what redisReaderGetReply returned: a tree root, or null in column mode.
+// Object functions for redisReaderCreateWithFunctions. Point the reader's
+// privdata at a ReplyTarget before each reply: redisReaderGetReply then gives
+// a non-null marker when the reply is complete, and the reply is in the
+// target. An object function that finds the budget exhausted fails the
+// reader (REDIS_ERR, with target.budget.exceeded()).
 redisReplyObjectFunctions* reply_functions();
 // hiredis's redisReaderSetPrivdata macro casts a pointer to int: not C++.
 inline void set_reply_target(redisReader* reader, ReplyTarget* target) { reader->privdata = target; }
-std::unique_ptr<Reply> reply_from_root(void* root);
 
 struct ReaderFree {
     void operator()(redisReader* r) const { redisReaderFree(r); }

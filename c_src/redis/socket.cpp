@@ -34,6 +34,7 @@ Fd::~Fd() {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr std::size_t kHandshakeReplyBytes = 64 * 1024;
 
 std::string errno_reason(int error) {
     switch (error) {
@@ -119,15 +120,16 @@ void send_all(int fd, const std::string& bytes, Clock::time_point deadline) {
 void expect_ok(int fd, const std::vector<std::string>& args, Clock::time_point deadline) {
     send_all(fd, format_command(args), deadline);
     const Reader reader = make_reader();
-    ReplyTarget tree;
-    set_reply_target(reader.get(), &tree);
+    // AUTH and SELECT answer +OK or an error line.
+    ReplyTarget target(kHandshakeReplyBytes);
+    set_reply_target(reader.get(), &target);
     char buffer[4096];
     for (;;) {
         void* root = nullptr;
         if (redisReaderGetReply(reader.get(), &root) != REDIS_OK) throw ConnectError("protocol_error", false);
         if (root) {
-            const auto reply = reply_from_root(root);
-            if (reply->type == Reply::Type::error) throw ConnectError(reply->text, true);
+            const ReplyTree& reply = target.tree;
+            if (reply.root().type == ReplyTree::Type::error) throw ConnectError(std::string(reply.text(reply.root())), true);
             return;
         }
         wait_for(fd, POLLIN, deadline);

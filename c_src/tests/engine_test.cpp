@@ -89,6 +89,8 @@ struct Tally {
     std::atomic<int> pongs{0};
     std::atomic<int> failed{0};
     std::atomic<int> timeouts{0};
+    std::atomic<int> disconnected{0};
+    std::atomic<int> reply_too_large{0};
     std::atomic<int> destroyed{0};
     std::atomic<int> answered_twice{0};
 
@@ -104,13 +106,15 @@ public:
     void deliver(std::vector<SlotResult> results) override {
         answer();
         ++tally_->delivered;
-        const auto* tree = std::get_if<std::unique_ptr<Reply>>(&results.front());
-        if (tree && (*tree)->text == "PONG") ++tally_->pongs;
+        const auto* tree = std::get_if<ReplyTree>(&results.front());
+        if (tree && tree->text(tree->root()) == "PONG") ++tally_->pongs;
     }
     void fail(FailureKind kind) override {
         answer();
         ++tally_->failed;
         if (kind == FailureKind::timeout) ++tally_->timeouts;
+        if (kind == FailureKind::disconnected) ++tally_->disconnected;
+        if (kind == FailureKind::reply_too_large) ++tally_->reply_too_large;
     }
     bool abandoned() const override { return gone_ && gone_->load(); }
 
@@ -214,4 +218,55 @@ TEST_CASE("abandoned callers, timeouts and stop racing submissions leave nothing
     CHECK(tally->answered_twice == 0);
     CHECK(tally->settled() <= submitted - refused);
     CHECK(tally->timeouts > 0);
+}
+
+TEST_CASE("a reply over max_reply_bytes fails its caller, and the engine reconnects", "[engine]") {
+    const RedisProcess redis;
+    EngineOptions options;
+    options.max_reply_bytes = 64 * 1024;
+    const auto engine = Engine::start(redis.endpoint(), options);
+    const auto tally = std::make_shared<Tally>();
+    std::vector<std::string> push{"RPUSH", "big"};
+    for (int i = 0; i < 20'000; ++i) push.push_back(std::to_string(i));
+    REQUIRE_FALSE(engine->submit(make_request(push, tally, 10s)));
+    REQUIRE(eventually([&] { return tally->delivered == 1; }));
+
+    // 20,000 nodes of a tree are more than 64 KiB, though the wire is not.
+    REQUIRE_FALSE(engine->submit(make_request({"LRANGE", "big", "0", "-1"}, tally, 10s)));
+    REQUIRE(eventually([&] { return tally->failed == 1; }));
+    CHECK(tally->reply_too_large == 1);
+
+    REQUIRE(eventually([&] {
+        engine->submit(make_request({"PING"}, tally, 10s));
+        std::this_thread::sleep_for(20ms);
+        return tally->pongs > 0;
+    }));
+    CHECK(tally->answered_twice == 0);
+    engine->stop();
+}
+
+TEST_CASE("a reply that outlives its caller by the bound resets the connection", "[engine]") {
+    const RedisProcess redis;
+    EngineOptions options;
+    options.late_reply_bound = 200ms;
+    const auto engine = Engine::start(redis.endpoint(), options);
+    const auto tally = std::make_shared<Tally>();
+
+    // The server holds the BLPOP's reply for 5 s; its caller gives up after
+    // 50 ms, and the PING behind it would wait the whole 5 s.
+    const auto started = std::chrono::steady_clock::now();
+    REQUIRE_FALSE(engine->submit(make_request({"BLPOP", "nothing", "5"}, tally, 50ms)));
+    REQUIRE_FALSE(engine->submit(make_request({"PING"}, tally, 30s)));
+    REQUIRE(eventually([&] { return tally->failed == 2; }));
+    CHECK(tally->timeouts == 1);
+    CHECK(tally->disconnected == 1);
+    CHECK(std::chrono::steady_clock::now() - started < 4s);
+
+    REQUIRE(eventually([&] {
+        engine->submit(make_request({"PING"}, tally, 10s));
+        std::this_thread::sleep_for(20ms);
+        return tally->pongs > 0;
+    }));
+    CHECK(tally->answered_twice == 0);
+    engine->stop();
 }

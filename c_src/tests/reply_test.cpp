@@ -11,16 +11,27 @@ using analytics::series::Dtype;
 
 namespace {
 
-// Feeds `wire` one byte at a time (every split point) and returns the root.
-void* read_one(redisReader* reader, const std::string& wire, ReplyTarget& target) {
+constexpr std::size_t kLimit = std::size_t{1} << 20;
+
+// Feeds `wire` one byte at a time (every split point); true once a reply is
+// complete (it is then in `target`).
+bool read_one(redisReader* reader, const std::string& wire, ReplyTarget& target) {
     set_reply_target(reader, &target);
-    void* root = nullptr;
     for (char byte : wire) {
         REQUIRE(redisReaderFeed(reader, &byte, 1) == REDIS_OK);
+        void* root = nullptr;
         REQUIRE(redisReaderGetReply(reader, &root) == REDIS_OK);
-        if (root) break;
+        if (root) return true;
     }
-    return root;
+    return false;
+}
+
+// Feeds `wire` at once: REDIS_OK (complete or waiting for more) or REDIS_ERR.
+int feed_all(redisReader* reader, const std::string& wire, ReplyTarget& target) {
+    set_reply_target(reader, &target);
+    REQUIRE(redisReaderFeed(reader, wire.data(), wire.size()) == REDIS_OK);
+    void* root = nullptr;
+    return redisReaderGetReply(reader, &root);
 }
 
 template <typename T>
@@ -30,79 +41,131 @@ std::vector<T> values_of(std::variant<analytics::series::ColumnData, std::string
     return std::vector<T>(v.begin(), v.end());
 }
 
+std::string repeat(const std::string& piece, std::size_t times) {
+    std::string out;
+    out.reserve(piece.size() * times);
+    for (std::size_t i = 0; i < times; ++i) out += piece;
+    return out;
+}
+
+std::string error_of(ColumnDecoder& decoder) { return std::get<std::string>(decoder.finish()); }
+
 }  // namespace
 
-TEST_CASE("tree replies nest and carry every type", "[reply]") {
+TEST_CASE("tree replies nest and carry every type, flat in reading order", "[reply]") {
     auto reader = make_reader();
-    ReplyTarget tree;
-    void* root = read_one(reader.get(), "*5\r\n$3\r\nabc\r\n:42\r\n$-1\r\n+OK\r\n*1\r\n-ERR bad\r\n", tree);
-    REQUIRE(root != nullptr);
-    const auto reply = reply_from_root(root);
-    REQUIRE(reply->type == Reply::Type::array);
-    REQUIRE(reply->elements.size() == 5);
-    REQUIRE(reply->elements[0]->text == "abc");
-    REQUIRE(reply->elements[1]->integer == 42);
-    REQUIRE(reply->elements[2]->type == Reply::Type::nil);
-    REQUIRE(reply->elements[3]->type == Reply::Type::status);
-    REQUIRE(reply->elements[4]->elements[0]->type == Reply::Type::error);
-    REQUIRE(reply->elements[4]->elements[0]->text == "ERR bad");
+    ReplyTarget target(kLimit);
+    REQUIRE(read_one(reader.get(), "*5\r\n$3\r\nabc\r\n:42\r\n$-1\r\n+OK\r\n*1\r\n-ERR bad\r\n", target));
+    const ReplyTree& tree = target.tree;
+    using Type = ReplyTree::Type;
+    REQUIRE(tree.size() == 7);
+    CHECK(tree[0].type == Type::array);
+    CHECK(tree[0].length == 5);
+    CHECK(tree.text(tree[1]) == "abc");
+    CHECK(tree[2].value == 42);
+    CHECK(tree[3].type == Type::nil);
+    CHECK(tree[4].type == Type::status);
+    CHECK(tree[5].length == 1);
+    CHECK(tree[6].type == Type::error);
+    CHECK(tree.text(tree[6]) == "ERR bad");
+    CHECK(target.budget.used() == 7 * ReplyTree::kNodeBytes + 3 + 2 + 7);  // nodes and text
 }
 
 TEST_CASE("array elements decode straight into a column, at every split point", "[reply]") {
     auto reader = make_reader();
     ColumnDecoder decoder(Dtype::f64, ColumnLayout::elements, "k");
-    ReplyTarget target{&decoder};
-    void* root = read_one(reader.get(), "*4\r\n$3\r\n1.5\r\n$4\r\n-inf\r\n$2\r\n10\r\n$-1\r\n", target);
-    REQUIRE(root != nullptr);
-    REQUIRE(reply_from_root(root) == nullptr);
+    ReplyTarget target(kLimit);
+    target.aim(&decoder, false);
+    REQUIRE(read_one(reader.get(), "*4\r\n$3\r\n1.5\r\n$4\r\n-inf\r\n$2\r\n10\r\n$-1\r\n", target));
+    CHECK(target.tree.empty());
     const auto values = values_of<double>(decoder.finish());
     REQUIRE(values.size() == 4);
     REQUIRE(values[0] == 1.5);
     REQUIRE(values[1] == -INFINITY);
     REQUIRE(values[2] == 10.0);
     REQUIRE(std::isnan(values[3]));
+    CHECK(target.budget.used() == 4 * sizeof(double));
+}
+
+TEST_CASE("decimal text is read as Redis reads numbers: a leading + too", "[reply]") {
+    auto reader = make_reader();
+    ColumnDecoder floats(Dtype::f64, ColumnLayout::elements, "k");
+    ReplyTarget target(kLimit);
+    target.aim(&floats, false);
+    REQUIRE(read_one(reader.get(), "*4\r\n$2\r\n+5\r\n$4\r\n+inf\r\n$4\r\n-inf\r\n$5\r\n+1e-3\r\n", target));
+    CHECK(values_of<double>(floats.finish()) == std::vector<double>{5.0, INFINITY, -INFINITY, 1e-3});
+
+    ColumnDecoder ints(Dtype::i64, ColumnLayout::elements, "k");
+    target.reset();
+    target.aim(&ints, false);
+    REQUIRE(read_one(reader.get(), "*2\r\n$2\r\n+5\r\n$2\r\n-7\r\n", target));
+    CHECK(values_of<std::int64_t>(ints.finish()) == std::vector<std::int64_t>{5, -7});
+
+    for (const std::string bad : {"++5", "+-5", "+", " 5"}) {
+        ColumnDecoder one(Dtype::f64, ColumnLayout::elements, "k");
+        target.reset();
+        target.aim(&one, false);
+        REQUIRE(read_one(reader.get(), "*1\r\n$" + std::to_string(bad.size()) + "\r\n" + bad + "\r\n", target));
+        CHECK(error_of(one) == "element 0 (from 0, in reply order) of key k is not a number: " + bad);
+    }
 }
 
 TEST_CASE("scores of WITHSCORES replies and packed values", "[reply]") {
     auto reader = make_reader();
     ColumnDecoder scores(Dtype::f64, ColumnLayout::odd_elements, "z");
-    ReplyTarget target{&scores};
+    ReplyTarget target(kLimit);
+    target.aim(&scores, false);
     REQUIRE(read_one(reader.get(), "*4\r\n$1\r\na\r\n$3\r\n2.5\r\n$1\r\nb\r\n$1\r\n3\r\n", target));
     REQUIRE(values_of<double>(scores.finish()) == std::vector<double>{2.5, 3.0});
 
     const std::int64_t packed[2] = {7, -9};
     const std::string bytes(reinterpret_cast<const char*>(packed), sizeof(packed));
     ColumnDecoder get(Dtype::i64, ColumnLayout::packed, "g");
-    ReplyTarget get_target{&get};
-    REQUIRE(read_one(reader.get(), "$16\r\n" + bytes + "\r\n", get_target));
+    target.reset();
+    target.aim(&get, false);
+    REQUIRE(read_one(reader.get(), "$16\r\n" + bytes + "\r\n", target));
     REQUIRE(values_of<std::int64_t>(get.finish()) == std::vector<std::int64_t>{7, -9});
 }
 
-TEST_CASE("bad elements name the key and index; server errors pass through", "[reply]") {
+TEST_CASE("bad elements are named as the user looks them up; server errors name the key", "[reply]") {
     auto reader = make_reader();
-    ColumnDecoder ints(Dtype::i64, ColumnLayout::elements, "prices");
-    ReplyTarget target{&ints};
-    REQUIRE(read_one(reader.get(), "*3\r\n$1\r\n1\r\n$3\r\n2.5\r\n$1\r\nx\r\n", target));
-    const auto error = std::get<std::string>(ints.finish());
-    REQUIRE(error == "element 1 of key prices is not an i64: 2.5");
-    REQUIRE_FALSE(ints.server_error());
+    ReplyTarget target(kLimit);
+    const auto error_for = [&](ColumnDecoder decoder, const std::string& wire) {
+        target.reset();
+        target.aim(&decoder, false);
+        REQUIRE(read_one(reader.get(), wire, target));
+        return std::make_pair(error_of(decoder), decoder.server_error());
+    };
+    const std::string three = "*3\r\n$1\r\n1\r\n$3\r\n2.5\r\n$1\r\nx\r\n";
 
-    ColumnDecoder wrong(Dtype::f64, ColumnLayout::elements, "h");
-    ReplyTarget wrong_target{&wrong};
-    REQUIRE(read_one(reader.get(), "-WRONGTYPE Operation against a key\r\n", wrong_target));
-    REQUIRE(std::get<std::string>(wrong.finish()) == "WRONGTYPE Operation against a key");
-    REQUIRE(wrong.server_error());
+    CHECK(error_for(ColumnDecoder(Dtype::i64, ColumnLayout::elements, "prices"), three).first ==
+          "element 1 (from 0, in reply order) of key prices is not an i64: 2.5");
+    // LRANGE prices 10 20: the reply starts at list index 10.
+    CHECK(error_for(ColumnDecoder(Dtype::i64, ColumnLayout::elements, "prices", ElementNames{std::make_pair(10LL, 20LL), {}}), three).first ==
+          "list index 11 of key prices is not an i64: 2.5");
+    // LRANGE prices -3 -1: the reply ends at -1.
+    CHECK(error_for(ColumnDecoder(Dtype::f64, ColumnLayout::elements, "prices", ElementNames{std::make_pair(-3LL, -1LL), {}}), three).first ==
+          "list index -1 of key prices is not a number: x");
+    CHECK(error_for(ColumnDecoder(Dtype::f64, ColumnLayout::elements, "", ElementNames{std::nullopt, {"a", "b", "c"}}), three).first ==
+          "the value of key c is not a number: x");
+    CHECK(error_for(ColumnDecoder(Dtype::f64, ColumnLayout::odd_elements, "z", ElementNames{std::make_pair(5LL, 9LL), {}}),
+                    "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\nbad\r\n")
+              .first == "the score at rank 6 of key z is not a number: bad");
 
-    ColumnDecoder ragged(Dtype::f64, ColumnLayout::packed, "r");
-    ReplyTarget ragged_target{&ragged};
-    REQUIRE(read_one(reader.get(), "$3\r\nabc\r\n", ragged_target));
-    REQUIRE(std::get<std::string>(ragged.finish()) == "key r holds 3 bytes, not a whole number of 8-byte values");
+    const auto [wrong, server] = error_for(ColumnDecoder(Dtype::f64, ColumnLayout::elements, "h"),
+                                           "-WRONGTYPE Operation against a key\r\n");
+    CHECK(wrong == "WRONGTYPE Operation against a key (key h)");
+    CHECK(server);
+
+    CHECK(error_for(ColumnDecoder(Dtype::f64, ColumnLayout::packed, "r"), "$3\r\nabc\r\n").first ==
+          "key r holds 3 bytes, not a whole number of 8-byte values");
 }
 
 TEST_CASE("a missing key is an empty column", "[reply]") {
     auto reader = make_reader();
     ColumnDecoder get(Dtype::f64, ColumnLayout::packed, "missing");
-    ReplyTarget target{&get};
+    ReplyTarget target(kLimit);
+    target.aim(&get, false);
     REQUIRE(read_one(reader.get(), "$-1\r\n", target));
     REQUIRE(values_of<double>(get.finish()).empty());
 }
@@ -110,27 +173,89 @@ TEST_CASE("a missing key is an empty column", "[reply]") {
 TEST_CASE("malformed and too deeply nested replies are protocol errors", "[reply]") {
     for (const std::string wire : {"?what\r\n", "*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n"}) {
         auto reader = make_reader();
-        ReplyTarget tree;
-        set_reply_target(reader.get(), &tree);
-        void* root = nullptr;
-        REQUIRE(redisReaderFeed(reader.get(), wire.data(), wire.size()) == REDIS_OK);
-        REQUIRE(redisReaderGetReply(reader.get(), &root) == REDIS_ERR);
+        ReplyTarget target(kLimit);
+        REQUIRE(feed_all(reader.get(), wire, target) == REDIS_ERR);
         REQUIRE(reader->err == REDIS_ERR_PROTOCOL);
+        CHECK_FALSE(target.budget.exceeded());
     }
 }
 
 // Found by the resp_reply fuzz target: a declared length used to be reserved
-// up front, so "*2147483647" made the reader ask for gigabytes.
-TEST_CASE("a huge declared array length allocates only as elements arrive", "[reply]") {
+// up front, so "*2147483647" made the reader ask for gigabytes. Now the
+// declared length is charged first, and refused when the budget cannot hold it.
+TEST_CASE("a declared array length over the budget is refused before anything is stored", "[reply]") {
     for (const bool column : {false, true}) {
         auto reader = make_reader();
         ColumnDecoder decoder(Dtype::f64, ColumnLayout::elements, "k");
-        ReplyTarget target{column ? &decoder : nullptr};
-        set_reply_target(reader.get(), &target);
-        const std::string wire = "*2147483647\r\n:1\r\n:2\r\n";
-        REQUIRE(redisReaderFeed(reader.get(), wire.data(), wire.size()) == REDIS_OK);
-        void* root = nullptr;
-        REQUIRE(redisReaderGetReply(reader.get(), &root) == REDIS_OK);
-        CHECK(root == nullptr);  // still waiting for the rest; nothing huge was made
+        ReplyTarget target(kLimit);
+        target.aim(column ? &decoder : nullptr, false);
+        REQUIRE(feed_all(reader.get(), "*2147483647\r\n:1\r\n:2\r\n", target) == REDIS_ERR);
+        CHECK(target.budget.exceeded());
+        CHECK(target.tree.empty());
     }
+}
+
+TEST_CASE("an 8 MB array against a 1 MB budget is refused, as trees and as columns", "[reply]") {
+    const std::string wire = "*2000000\r\n" + repeat(":1\r\n", 2'000'000);
+    for (const bool column : {false, true}) {
+        auto reader = make_reader();
+        ColumnDecoder decoder(Dtype::i64, ColumnLayout::elements, "k");
+        ReplyTarget target(1'000'000);
+        target.aim(column ? &decoder : nullptr, false);
+        REQUIRE(feed_all(reader.get(), wire, target) == REDIS_ERR);
+        CHECK(target.budget.exceeded());
+    }
+    // Within the budget, the same reply is whole: 2M nodes of 24 bytes.
+    auto reader = make_reader();
+    ReplyTarget target(std::size_t{64} << 20);
+    void* root = nullptr;
+    set_reply_target(reader.get(), &target);
+    REQUIRE(redisReaderFeed(reader.get(), wire.data(), wire.size()) == REDIS_OK);
+    REQUIRE(redisReaderGetReply(reader.get(), &root) == REDIS_OK);
+    REQUIRE(root != nullptr);
+    CHECK(target.tree.size() == 2'000'001);
+    CHECK(target.budget.used() == 2'000'001 * ReplyTree::kNodeBytes);
+}
+
+TEST_CASE("text is charged as it arrives: an array of big strings stops at the budget", "[reply]") {
+    // Declared small (10 elements), but 200 KB each against 1 MB.
+    auto reader = make_reader();
+    ReplyTarget target(kLimit);
+    set_reply_target(reader.get(), &target);
+    const std::string element = "$200000\r\n" + std::string(200'000, 'x') + "\r\n";
+    REQUIRE(redisReaderFeed(reader.get(), "*10\r\n", 5) == REDIS_OK);
+    int status = REDIS_OK;
+    int fed = 0;
+    for (; fed < 10 && status == REDIS_OK; ++fed) {
+        REQUIRE(redisReaderFeed(reader.get(), element.data(), element.size()) == REDIS_OK);
+        void* root = nullptr;
+        status = redisReaderGetReply(reader.get(), &root);
+    }
+    CHECK(status == REDIS_ERR);
+    CHECK(target.budget.exceeded());
+    CHECK(fed == 6);  // the sixth string is one too many
+}
+
+TEST_CASE("a discarded reply keeps the reader in sync and stores nothing", "[reply]") {
+    auto reader = make_reader();
+    ReplyTarget target(kLimit);
+    target.aim(nullptr, false);
+    const std::string wire = "*3\r\n$3\r\nabc\r\n:1\r\n*1\r\n$-1\r\n";
+    set_reply_target(reader.get(), &target);
+    // Half read as a tree, then nobody wants it.
+    REQUIRE(redisReaderFeed(reader.get(), wire.data(), 10) == REDIS_OK);
+    void* root = nullptr;
+    REQUIRE(redisReaderGetReply(reader.get(), &root) == REDIS_OK);
+    REQUIRE(root == nullptr);
+    CHECK_FALSE(target.tree.empty());
+    target.aim(nullptr, true);
+    CHECK(target.tree.empty());
+    REQUIRE(redisReaderFeed(reader.get(), wire.data() + 10, wire.size() - 10) == REDIS_OK);
+    REQUIRE(redisReaderGetReply(reader.get(), &root) == REDIS_OK);
+    REQUIRE(root != nullptr);
+    CHECK(target.tree.empty());
+    // The next reply is read whole.
+    target.reset();
+    REQUIRE(read_one(reader.get(), "+PONG\r\n", target));
+    CHECK(target.tree.text(target.tree.root()) == "PONG");
 }

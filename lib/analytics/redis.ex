@@ -33,6 +33,24 @@ defmodule Analytics.Redis do
   A caller that dies is noticed through a monitor and its pending requests
   are dropped.
 
+  ## Limits
+
+  `:max_reply_bytes` (default 512 MiB) bounds each reply twice: the bytes
+  the reader buffers before a reply is complete, and the reply's decoded
+  size, counted as it is read: 24 bytes per element plus its strings' bytes
+  for `command/3` and `pipeline/3` (each reply of a pipeline on its own), 8
+  bytes per number for a fetch. An array is charged for all its declared
+  elements before any arrives, so an array that could never fit is refused
+  at once. A reply over the limit fails the pending callers with
+  `:reply_too_large` and the connection reconnects.
+
+  A reply nobody waits for any more (its caller timed out or died) is read
+  and dropped without being stored, to keep the connection in sync. If it is
+  still arriving 2 s after its caller gave up (or after the replies before it
+  ended), the connection is reset instead: the requests behind it fail with
+  `:disconnected` and the connection reconnects, so a reply that never ends,
+  or many replies for killed callers, cannot hold the connection.
+
   Blocking commands (BLPOP and friends) hold the whole pipelined connection
   while they wait: give them a connection of their own.
 
@@ -51,7 +69,7 @@ defmodule Analytics.Redis do
   use GenServer
 
   alias Analytics.Native
-  alias Analytics.Redis.{ConnectionError, Options, Spec}
+  alias Analytics.Redis.{ConnectionError, Error, Options, Spec}
 
   # How much longer than its timeout a caller waits for the engine's answer
   # before giving up on its own (the engine always answers by the deadline).
@@ -97,7 +115,8 @@ defmodule Analytics.Redis do
       user, no password, database 0). `:password` may be a string or a
       zero-arity function returning one.
     * `:timeout` - the connect timeout in ms (default 5,000)
-    * `:max_reply_bytes` - default 512 MiB, Redis's own bulk limit
+    * `:max_reply_bytes` - default 512 MiB, Redis's own bulk limit; bounds what a
+      reply buffers and takes decoded (see "Limits" above)
     * `:sync_connect` - default `false` (see above)
     * `:name` - a `GenServer` name
 
@@ -271,19 +290,29 @@ defmodule Analytics.Redis do
   values), `{:mget, keys, dtype}`, `{:lrange, key, start, stop, dtype}` and
   `{:hvals, key, dtype}` (decimal text), `{:zrange_scores, key, start, stop}`.
   A missing key gives an empty Series; a missing MGET value is NaN (`:f64`).
-  A non-numeric element gives `{:error, %Error{}}` naming key and index.
-  Options as in `command/3`.
+  Decimal text is read as Redis reads numbers: an optional sign (`"+5"`),
+  and for `:f64` exponents, `inf`, `+inf`, `-inf` and `nan`.
 
-  ## Example
+  An error reply (such as WRONGTYPE) or an element that is not a number
+  gives `{:error, %Error{}}` whose message names the key and the spec, and
+  a bad element by where it is: the list index for `:lrange` (counted from
+  the end when `start` and `stop` are negative, as Redis counts), the rank
+  for `:zrange_scores`, the key for `:mget`, the 0-based place in the reply
+  for `:hvals`:
 
-      {:ok, series} = Analytics.Redis.fetch(conn, {:lrange, "latencies", 0, -1, :f64})
+      {:error, %Analytics.Redis.Error{message: "list index 1 of key k is not a number: two, " <>
+                                               ~s(fetching {:lrange, "k", 0, -1, :f64})}}
   """
   @spec fetch(conn(), Spec.t(), [call_option()]) ::
           {:ok, Analytics.Series.t()} | {:error, error()}
   def fetch(conn, spec, opts \\ []) do
     timeout = Options.call_timeout!(opts)
     {command, slot} = Spec.to_request(spec)
-    request(conn, [command], [slot], :single, timeout)
+
+    case request(conn, [command], [slot], :single, timeout) do
+      {:error, %Error{} = error} -> {:error, name_spec(error, spec)}
+      result -> result
+    end
   end
 
   @doc """
@@ -319,12 +348,23 @@ defmodule Analytics.Redis do
   def fetch_many(conn, [_ | _] = specs, opts) do
     timeout = Options.call_timeout!(opts)
     {commands, slots} = specs |> Enum.map(&Spec.to_request/1) |> Enum.unzip()
-    request(conn, commands, slots, :many, timeout)
+
+    case request(conn, commands, slots, :many, timeout) do
+      {:ok, results} -> {:ok, Enum.zip_with(results, specs, &name_spec/2)}
+      error -> error
+    end
   end
 
   def fetch_many(_conn, specs, _opts) do
     raise ArgumentError, "fetch_many needs a non-empty list of specs, got: #{inspect(specs)}"
   end
+
+  # The spec goes into an error only when there is one: inspecting every
+  # spec would cost every fetch.
+  defp name_spec(%Error{message: message} = error, spec),
+    do: %{error | message: "#{message}, fetching #{inspect(spec)}"}
+
+  defp name_spec(result, _spec), do: result
 
   defp request(conn, commands, slots, shape, timeout) do
     with {:ok, ref} <- submit(conn, commands, slots, shape, timeout) do

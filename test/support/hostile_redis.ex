@@ -9,6 +9,8 @@ defmodule Analytics.HostileRedis do
     * `{:reply, bytes}` - send `bytes` at once
     * `{:reply_and_close, bytes}` - send `bytes`, then close the connection
     * `{:trickle, bytes, ms}` - send `bytes` one byte every `ms` milliseconds
+    * `{:stream, head, chunk}` - send `head`, then `chunk` over and over until
+      the client goes away (a reply that never ends)
     * `:silent` - read and never answer
   """
 
@@ -73,8 +75,16 @@ defmodule Analytics.HostileRedis do
 
   defp answer(_client, :silent), do: :ok
 
+  defp answer(client, {:stream, head, chunk}) do
+    with :ok <- :gen_tcp.send(client, head), do: stream(client, chunk)
+  end
+
   defp answer(client, {:trickle, bytes, ms}) do
     for <<byte <- bytes>>, do: :gen_tcp.send(client, <<byte>>) && Process.sleep(ms)
+  end
+
+  defp stream(client, chunk) do
+    with :ok <- :gen_tcp.send(client, chunk), do: stream(client, chunk)
   end
 
   defp take_commands(buffer, count) do

@@ -5,10 +5,13 @@ defmodule Analytics.Redis.ConnectionError do
   Reasons:
 
     * `:timeout` - no reply within the call's timeout (a late reply is dropped)
-    * `:disconnected` - the server went away with the request in flight
+    * `:disconnected` - the server went away with the request in flight, or
+      the connection was reset under it because an earlier reply outlived its
+      caller (see "Limits" in `Analytics.Redis`)
     * `:closed` - sent while the connection was (re)connecting, or after `stop/1`
     * `:protocol_error` - a malformed reply; the connection reconnects
-    * `:reply_too_large` - a reply over `max_reply_bytes`; the connection reconnects
+    * `:reply_too_large` - a reply over `max_reply_bytes`, buffered or decoded;
+      the connection reconnects
     * a socket error such as `:econnrefused`, or a message string (when connecting)
 
   `:address` is `"host:port"` when connecting failed (`start_link/1` with

@@ -13,27 +13,27 @@ defmodule Analytics.Redis.Spec do
 
   @doc false
   def to_request({:get, key, dtype}) when is_binary(key) and dtype in @dtypes,
-    do: {["GET", key], {:packed, dtype, key}}
+    do: {["GET", key], {:packed, dtype, key, nil}}
 
   def to_request({:mget, [_ | _] = keys, dtype} = spec) when dtype in @dtypes do
     unless Enum.all?(keys, &is_binary/1), do: bad!(spec)
-    {["MGET" | keys], {:elements, dtype, Enum.join(keys, ",")}}
+    {["MGET" | keys], {:elements, dtype, "", keys}}
   end
 
   def to_request({:lrange, key, start, stop, dtype})
       when is_binary(key) and is_integer(start) and is_integer(stop) and dtype in @dtypes,
       do:
         {["LRANGE", key, Integer.to_string(start), Integer.to_string(stop)],
-         {:elements, dtype, key}}
+         {:elements, dtype, key, {start, stop}}}
 
   def to_request({:hvals, key, dtype}) when is_binary(key) and dtype in @dtypes,
-    do: {["HVALS", key], {:elements, dtype, key}}
+    do: {["HVALS", key], {:elements, dtype, key, nil}}
 
   def to_request({:zrange_scores, key, start, stop})
       when is_binary(key) and is_integer(start) and is_integer(stop),
       do:
         {["ZRANGE", key, Integer.to_string(start), Integer.to_string(stop), "WITHSCORES"],
-         {:odd_elements, :f64, key}}
+         {:odd_elements, :f64, key, {start, stop}}}
 
   def to_request(spec), do: bad!(spec)
 

@@ -149,8 +149,11 @@ defmodule Analytics.Redis.BadInputTest do
     engine = :persistent_term.get({Redis, conn})
 
     for {commands, slots, message} <- [
-          {[["PING"]], [{:bogus, :f64, "k"}], ~r/bad reply layout/},
-          {[["PING"]], [{:packed, :f32, "k"}], ~r/dtype must be/},
+          {[["PING"]], [{:bogus, :f64, "k", nil}], ~r/bad reply layout/},
+          {[["PING"]], [{:packed, :f32, "k", nil}], ~r/dtype must be/},
+          {[["PING"]], [{:elements, :f64, "k", {0, 2 ** 64}}], ~r/must fit in 64 bits/},
+          {[["PING"]], [{:elements, :f64, "k", :bogus}], ~r/bad reply names/},
+          {[["PING"]], [{:packed, :f64, "k"}], ~r/bad reply slot/},
           {[["PING"]], [:nope], ~r/bad reply slot/},
           {[], [], ~r/at least one command/},
           {[["PING"], ["PING"]], [:tree], ~r/one reply slot per command, got 1 for 2/},

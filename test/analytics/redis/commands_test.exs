@@ -86,11 +86,20 @@ defmodule Analytics.Redis.CommandsTest do
     {:ok, "OK"} = Redis.command(conn, ["SET", "ragged", "abc"])
 
     assert Redis.fetch(conn, {:lrange, "mixed", 0, -1, :f64}) ==
-             {:error, %Error{message: "element 1 of key mixed is not a number: two"}}
+             {:error,
+              %Error{
+                message:
+                  "list index 1 of key mixed is not a number: two, " <>
+                    ~s(fetching {:lrange, "mixed", 0, -1, :f64})
+              }}
 
     assert Redis.fetch(conn, {:get, "ragged", :f64}) ==
              {:error,
-              %Error{message: "key ragged holds 3 bytes, not a whole number of 8-byte values"}}
+              %Error{
+                message:
+                  "key ragged holds 3 bytes, not a whole number of 8-byte values, " <>
+                    ~s(fetching {:get, "ragged", :f64})
+              }}
 
     assert {:error, %Error{message: "WRONGTYPE" <> _}} =
              Redis.fetch(conn, {:hvals, "mixed", :f64})
