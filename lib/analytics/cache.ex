@@ -48,7 +48,8 @@ defmodule Analytics.Cache do
       table that readers use.
     * `:redis` - options for `Analytics.Redis.start_link/1` (default `[]`),
       checked before the cache starts. The connection is made in the
-      background, so the cache starts even while Redis is down. The cache
+      background (`:sync_connect` is ignored), so the cache starts even
+      while Redis is down. The cache
       keeps them with the password sealed: its state and crash reports never
       show it.
     * `:keys` - a list of `{key, dtype}`, each a packed binary value fetched
