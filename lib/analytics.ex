@@ -70,7 +70,10 @@ defmodule Analytics do
     * NaN propagates through `:sum`, `:mean`, `:variance`, `:min`, `:max`,
       `:product` and quantiles; `:argmin`/`:argmax` give the first NaN's index.
     * `{:quantile, q}` interpolates linearly between the closest ranks
-      (NumPy's default) and always returns a float.
+      (NumPy's default) and always returns a float. The interpolation
+      (C++20's `std::lerp`) cannot overflow for finite inputs, is exact at
+      the ranks and monotonic in `q`: the median of `[1.0e308, -1.0e308]`
+      is `0.0`, where NumPy gives infinity.
     * `:n_distinct` counts `-0.0` and `0.0` as one value, and all NaNs as one.
     * The `:i64` `:product` is exact; when its exact value lies beyond the
       signed 128-bit range it raises `ArgumentError` (use an `:f64` series

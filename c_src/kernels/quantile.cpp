@@ -17,9 +17,14 @@ std::vector<T> copy_out(std::span<const T> data) {
     return values;
 }
 
+// std::lerp rather than below + (above - below) * fraction: the difference of
+// two finite neighbours near the limits (1e308 and -1e308) overflows to
+// infinity, and lerp cannot overflow for finite ends, is exact at both ends
+// and is monotonic in the fraction. Equal ends (two infinities of one sign)
+// are answered before it, where it would give NaN.
 double interpolate(double below, double above, double fraction) {
     if (fraction == 0.0 || below == above) return below;
-    return below + (above - below) * fraction;
+    return std::lerp(below, above, fraction);
 }
 
 // Selects each requested rank in increasing order; every selection only

@@ -209,6 +209,50 @@ TEST_CASE("quantiles interpolate linearly between closest ranks", "[reduce]") {
     REQUIRE_THROWS_AS(only(std::span<const double>(with_nan), {ReducerKind::quantile, 1.5}), std::invalid_argument);
 }
 
+TEST_CASE("quantiles near the limits of f64 never overflow", "[reduce]") {
+    constexpr double kMaxF = std::numeric_limits<double>::max();
+    auto quantile = [](const std::vector<double>& values, double q) {
+        return as_double(only(std::span<const double>(values), {ReducerKind::quantile, q}));
+    };
+    const std::vector<double> opposite = {1.0e308, -1.0e308};
+    REQUIRE(quantile(opposite, 0.5) == 0.0);
+    REQUIRE(quantile(opposite, 0.25) == Approx(-5.0e307));
+    REQUIRE(quantile(opposite, 0.99) == Approx(9.8e307));
+    REQUIRE(quantile(opposite, 0.0) == -1.0e308);
+    REQUIRE(quantile(opposite, 1.0) == 1.0e308);
+
+    const std::vector<double> widest = {kMaxF, -kMaxF};
+    REQUIRE(quantile(widest, 0.5) == 0.0);
+    REQUIRE(quantile(widest, 0.75) == Approx(kMaxF / 2));
+    const std::vector<double> same = {kMaxF, kMaxF};
+    REQUIRE(quantile(same, 0.3) == kMaxF);
+    const std::vector<double> near_top = {kMaxF, kMaxF / 2};
+    REQUIRE(quantile(near_top, 0.5) == Approx(0.75 * kMaxF));
+
+    // Monotonic in q however far apart the neighbours are.
+    double previous = -kInf;
+    for (int i = 0; i <= 1000; ++i) {
+        const double value = quantile(widest, i / 1000.0);
+        REQUIRE(std::isfinite(value));
+        REQUIRE(value >= previous);
+        previous = value;
+    }
+
+    // Infinities: one of them at an end gives that infinity, both give NaN,
+    // two of one sign give that infinity; NaN anywhere still wins.
+    REQUIRE(quantile({1.0, kInf}, 0.5) == kInf);
+    REQUIRE(quantile({-kInf, 1.0}, 0.5) == -kInf);
+    REQUIRE(std::isnan(quantile({-kInf, kInf}, 0.5)));
+    REQUIRE(quantile({kInf, kInf}, 0.5) == kInf);
+    REQUIRE(std::isnan(quantile({kMaxF, -kMaxF, kNan}, 0.5)));
+
+    // i64 columns at both limits give an f64 between them.
+    const std::vector<std::int64_t> ints = {kMax64, kMin64};
+    REQUIRE(as_double(only(std::span<const std::int64_t>(ints), {ReducerKind::quantile, 0.5})) == 0.0);
+    REQUIRE(as_double(only(std::span<const std::int64_t>(ints), {ReducerKind::quantile, 0.75})) ==
+            Approx(static_cast<double>(kMax64) / 2));
+}
+
 TEST_CASE("n_distinct counts equal values once", "[reduce]") {
     const auto ints = random_ints(20'000, 9, -500, 500);
     const std::set<std::int64_t> expected(ints.begin(), ints.end());
