@@ -52,7 +52,9 @@ defmodule Analytics.Redis do
   or many replies for killed callers, cannot hold the connection.
 
   Blocking commands (BLPOP and friends) hold the whole pipelined connection
-  while they wait: give them a connection of their own.
+  while they wait: give them a connection of their own (and a call timeout
+  longer than the block, or the connection is reset 2 s after the timeout,
+  see "Limits").
 
   Every caller's reply is matched to its command by order, so commands that
   break that order or change the shared connection behind the other callers'
@@ -288,7 +290,11 @@ defmodule Analytics.Redis do
 
   Specs: `{:get, key, dtype}` (a packed binary of native-endian 8-byte
   values), `{:mget, keys, dtype}`, `{:lrange, key, start, stop, dtype}` and
-  `{:hvals, key, dtype}` (decimal text), `{:zrange_scores, key, start, stop}`.
+  `{:hvals, key, dtype}` (decimal text), `{:zrange_scores, key, start, stop}`
+  (the scores of the members ranked `start..stop`, `:f64`), and
+  `{:zrangebyscore, key, min, max, dtype}` (the scores from `min` to `max`,
+  as `dtype`; a bound is a number, `:infinity`, `:neg_infinity`, or a string
+  as Redis takes it, such as `"(1.5"` for an exclusive bound).
   A missing key gives an empty Series; a missing MGET value is NaN (`:f64`).
   Decimal text is read as Redis reads numbers: an optional sign (`"+5"`),
   and for `:f64` exponents, `inf`, `+inf`, `-inf` and `nan`.
@@ -298,7 +304,7 @@ defmodule Analytics.Redis do
   a bad element by where it is: the list index for `:lrange` (counted from
   the end when `start` and `stop` are negative, as Redis counts), the rank
   for `:zrange_scores`, the key for `:mget`, the 0-based place in the reply
-  for `:hvals`:
+  for `:hvals` and `:zrangebyscore`:
 
       {:error, %Analytics.Redis.Error{message: "list index 1 of key k is not a number: two, " <>
                                                ~s(fetching {:lrange, "k", 0, -1, :f64})}}

@@ -8,6 +8,10 @@ defmodule Analytics.Redis.Spec do
           | {:lrange, binary(), integer(), integer(), Analytics.Series.dtype()}
           | {:hvals, binary(), Analytics.Series.dtype()}
           | {:zrange_scores, binary(), integer(), integer()}
+          | {:zrangebyscore, binary(), score_bound(), score_bound(), Analytics.Series.dtype()}
+
+  # A number, an infinity, or a bound as Redis writes it ("(1.5" is exclusive).
+  @type score_bound :: number() | :infinity | :neg_infinity | String.t()
 
   @dtypes [:f64, :i64]
 
@@ -35,12 +39,26 @@ defmodule Analytics.Redis.Spec do
         {["ZRANGE", key, Integer.to_string(start), Integer.to_string(stop), "WITHSCORES"],
          {:odd_elements, :f64, key, {start, stop}}}
 
+  def to_request({:zrangebyscore, key, min, max, dtype} = spec)
+      when is_binary(key) and dtype in @dtypes,
+      do:
+        {["ZRANGEBYSCORE", key, score_bound(min, spec), score_bound(max, spec), "WITHSCORES"],
+         {:odd_elements, dtype, key, nil}}
+
   def to_request(spec), do: bad!(spec)
+
+  defp score_bound(bound, _spec) when is_integer(bound), do: Integer.to_string(bound)
+  defp score_bound(bound, _spec) when is_float(bound), do: Float.to_string(bound)
+  defp score_bound(:infinity, _spec), do: "+inf"
+  defp score_bound(:neg_infinity, _spec), do: "-inf"
+  defp score_bound(bound, _spec) when is_binary(bound), do: bound
+  defp score_bound(_bound, spec), do: bad!(spec)
 
   defp bad!(spec) do
     raise ArgumentError,
           "bad fetch spec: #{inspect(spec)}; expected {:get, key, dtype}, {:mget, [key, ...], dtype}, " <>
-            "{:lrange, key, start, stop, dtype}, {:hvals, key, dtype} or {:zrange_scores, key, start, stop}, " <>
-            "with binary keys, integer bounds and dtype :f64 or :i64"
+            "{:lrange, key, start, stop, dtype}, {:hvals, key, dtype}, {:zrange_scores, key, start, stop} " <>
+            "or {:zrangebyscore, key, min, max, dtype}, with binary keys, integer ranks, score bounds " <>
+            "that are numbers, :infinity, :neg_infinity or strings such as \"(1.5\", and dtype :f64 or :i64"
   end
 end

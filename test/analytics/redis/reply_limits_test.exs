@@ -198,5 +198,31 @@ defmodule Analytics.Redis.ReplyLimitsTest do
 
       no_more_answers()
     end
+
+    test "zrangebyscore fetches the scores in a score range", %{conn: conn} do
+      {:ok, 5} = Redis.command(conn, ~w(ZADD z 1 a 2.5 b 3 c 10 d 20 e))
+      assert {:ok, s} = Redis.fetch(conn, {:zrangebyscore, "z", 2, 10, :f64})
+      assert Series.to_list(s) == [2.5, 3.0, 10.0]
+      assert {:ok, s} = Redis.fetch(conn, {:zrangebyscore, "z", "(3", :infinity, :i64})
+      assert Series.to_list(s) == [10, 20]
+      assert {:ok, s} = Redis.fetch(conn, {:zrangebyscore, "z", :neg_infinity, 1.5, :f64})
+      assert Series.to_list(s) == [1.0]
+      assert {:ok, s} = Redis.fetch(conn, {:zrangebyscore, "missing", 0, 1, :f64})
+      assert Series.size(s) == 0
+
+      assert {:error,
+              %Error{
+                message: "element 1 (from 0, in reply order) of key z is not an i64: 2.5" <> _
+              }} = Redis.fetch(conn, {:zrangebyscore, "z", 1, 3, :i64})
+
+      assert {:error, %Error{message: "ERR min or max is not a float (key z), fetching " <> _}} =
+               Redis.fetch(conn, {:zrangebyscore, "z", "x", 3, :f64})
+
+      assert_raise ArgumentError, ~r/bad fetch spec: {:zrangebyscore, "z", :nope, 3, :f64}/, fn ->
+        Redis.fetch(conn, {:zrangebyscore, "z", :nope, 3, :f64})
+      end
+
+      no_more_answers()
+    end
   end
 end
