@@ -12,7 +12,7 @@ defmodule AnalyticsService.Params do
   @max_groups 100_000
   # Buckets or groups times reducers: an answer's numbers (about 20 bytes
   # of JSON each).
-  @max_cells 1_000_000
+  @max_cells 250_000
   @named_reducers %{
     "count" => :count,
     "sum" => :sum,

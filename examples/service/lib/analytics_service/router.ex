@@ -14,7 +14,7 @@ defmodule AnalyticsService.Router do
   Times are unix seconds; `from` is inclusive, `to` exclusive, both
   optional. Bad requests get 4xx with `{"error": message}`, among them
   more than 64 query parameters, a reducer asked for twice, more than
-  100,000 buckets or groups or 1,000,000 results (buckets or groups ×
+  100,000 buckets or groups or 250,000 results (buckets or groups ×
   reducers), all refused before the work is done; every name the service
   does not know gets the same message.
 
