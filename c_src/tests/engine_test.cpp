@@ -44,10 +44,12 @@ std::uint16_t free_port() {
 // A throwaway redis-server on a free loopback port, killed on destruction.
 class RedisProcess {
 public:
-    RedisProcess() : port_(free_port()) {
+    // `extra` goes on its command line (say, --requirepass).
+    explicit RedisProcess(const std::vector<std::string>& extra = {}) : port_(free_port()) {
         const std::string port = std::to_string(port_);
         std::vector<std::string> args{"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no"};
+        args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& arg : args) argv.push_back(arg.data());
         argv.push_back(nullptr);
@@ -269,4 +271,34 @@ TEST_CASE("a reply that outlives its caller by the bound resets the connection",
     }));
     CHECK(tally->answered_twice == 0);
     engine->stop();
+}
+
+TEST_CASE("a background engine's first requests wait for its first attempt; a refused handshake says why",
+          "[engine]") {
+    const RedisProcess redis({"--requirepass", "right"});
+    const auto tally = std::make_shared<Tally>();
+    Endpoint endpoint = redis.endpoint();
+    endpoint.password = "right";
+    {
+        const auto engine = Engine::start_in_background(endpoint, EngineOptions{});
+        // Submitted while the IO thread connects: accepted, not refused.
+        for (int i = 0; i < 20; ++i) REQUIRE_FALSE(engine->submit(make_request({"PING"}, tally, 10s)));
+        REQUIRE(eventually([&] { return tally->pongs == 20; }));
+        CHECK_FALSE(engine->handshake_refusal());
+        engine->stop();
+    }
+
+    endpoint.password = "wrong";
+    const auto engine = Engine::start_in_background(endpoint, EngineOptions{});
+    // Waiting for the first attempt or refused after it: closed either way.
+    const bool refused = engine->submit(make_request({"PING"}, tally, 10s)).has_value();
+    REQUIRE(eventually([&] { return refused || tally->failed == 1; }));
+    const auto why = engine->handshake_refusal();
+    REQUIRE(why);
+    CHECK(why->starts_with("WRONGPASS"));
+    CHECK(engine->submit(make_request({"PING"}, tally, 10s)) == FailureKind::closed);
+    engine->stop();
+    // Stopped, it no longer blames the server.
+    CHECK_FALSE(engine->handshake_refusal());
+    CHECK(tally->answered_twice == 0);
 }
