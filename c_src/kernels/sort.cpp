@@ -1,9 +1,11 @@
 #include "sort.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <compare>
-#include <functional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -15,41 +17,88 @@ namespace {
 bool is_nan(double x) { return std::isnan(x); }
 bool is_nan(std::int64_t) { return false; }
 
-// NaNs are moved to their end first, so the comparison sort sees numbers only
-// and can use the plain, fast `<`.
+constexpr std::uint64_t kSign = std::uint64_t{1} << 63;
+
+// Unsigned keys in the values' order: a double's bits with the sign flipped
+// (all bits for negatives), an integer's with the sign bit flipped.
+std::uint64_t order_key(double x) {
+    const auto bits = std::bit_cast<std::uint64_t>(x);
+    return bits & kSign ? ~bits : bits | kSign;
+}
+std::uint64_t order_key(std::int64_t x) { return std::bit_cast<std::uint64_t>(x) ^ kSign; }
+
 template <typename T>
-void sort_numbers(std::span<T> values, Direction direction) {
-    if (direction == Direction::ascending) {
-        const auto numbers_end = std::partition(values.begin(), values.end(), [](T x) { return !is_nan(x); });
-        std::sort(values.begin(), numbers_end);
+T from_order_key(std::uint64_t key) {
+    if constexpr (std::is_same_v<T, double>) {
+        return std::bit_cast<double>(key & kSign ? key & ~kSign : ~key);
     } else {
-        const auto numbers_begin = std::partition(values.begin(), values.end(), [](T x) { return is_nan(x); });
-        std::sort(numbers_begin, values.end(), std::greater<T>());
+        return std::bit_cast<std::int64_t>(key ^ kSign);
     }
 }
 
-// (value, position) pairs sort in cache, where positions alone would chase
-// values across memory; ties broken by position make the sort stable.
+// LSD radix sort a byte at a time: stable and O(n) per pass; all eight
+// histograms come from one read, and a pass whose byte is the same in every
+// key (small integers, doubles of one sign and magnitude) is skipped.
+template <typename Item, typename Key>
+void radix_sort(std::vector<Item>& items, Key key) {
+    constexpr int kPasses = 8;
+    std::vector<std::array<std::size_t, 256>> counts(kPasses);
+    for (const Item& item : items) {
+        const std::uint64_t k = key(item);
+        for (int p = 0; p < kPasses; ++p) ++counts[p][(k >> (8 * p)) & 0xFF];
+    }
+    std::vector<Item> buffer(items.size());
+    for (int p = 0; p < kPasses; ++p) {
+        auto& count = counts[p];
+        if (std::find(count.begin(), count.end(), items.size()) != count.end()) continue;
+        std::size_t offset = 0;
+        for (std::size_t& c : count) offset += std::exchange(c, offset);
+        for (const Item& item : items) buffer[count[(key(item) >> (8 * p)) & 0xFF]++] = item;
+        items.swap(buffer);
+    }
+}
+
+// NaNs go to their end first, so the radix keys are numbers only.
+template <typename T>
+void sort_numbers(std::span<T> values, Direction direction) {
+    const bool ascending = direction == Direction::ascending;
+    const auto split = std::partition(values.begin(), values.end(), [&](T x) { return is_nan(x) != ascending; });
+    const std::span<T> numbers = ascending ? std::span<T>(values.begin(), split) : std::span<T>(split, values.end());
+    std::vector<std::uint64_t> keys(numbers.size());
+    std::transform(numbers.begin(), numbers.end(), keys.begin(), [](T x) { return order_key(x); });
+    radix_sort(keys, [](std::uint64_t k) { return k; });
+    const auto value = [](std::uint64_t k) { return from_order_key<T>(k); };
+    if (ascending) {
+        std::transform(keys.begin(), keys.end(), numbers.begin(), value);
+    } else {
+        std::transform(keys.rbegin(), keys.rend(), numbers.begin(), value);
+    }
+}
+
+// (key, position) pairs sort in cache, where positions alone would chase
+// values across memory. The radix sort is stable, so equal values keep their
+// order; descending sorts the complemented keys, which keeps ties in order
+// too. -0.0 and 0.0 share a key, as they are equal.
 template <typename T>
 void argsort_numbers(std::span<const T> values, Direction direction, std::span<std::int64_t> out) {
-    std::vector<std::pair<T, std::int64_t>> nan_rows, rows;
+    const std::uint64_t flip = direction == Direction::descending ? ~std::uint64_t{0} : 0;
+    std::vector<std::int64_t> nan_rows;
+    std::vector<std::pair<std::uint64_t, std::int64_t>> rows;
     rows.reserve(values.size());
     for (std::size_t i = 0; i < values.size(); ++i) {
-        (is_nan(values[i]) ? nan_rows : rows).emplace_back(values[i], static_cast<std::int64_t>(i));
+        const auto position = static_cast<std::int64_t>(i);
+        if (is_nan(values[i])) {
+            nan_rows.push_back(position);
+        } else {
+            rows.emplace_back(order_key(values[i] == T{0} ? T{0} : values[i]) ^ flip, position);
+        }
     }
-    if (direction == Direction::ascending) {
-        std::sort(rows.begin(), rows.end());
-    } else {
-        std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
-            return a.first > b.first || (a.first == b.first && a.second < b.second);
-        });
-    }
+    radix_sort(rows, [](const auto& row) { return row.first; });
     // NaN rows are already in position order.
-    const auto position = [](const std::pair<T, std::int64_t>& row) { return row.second; };
     auto it = out.begin();
-    if (direction == Direction::descending) it = std::transform(nan_rows.begin(), nan_rows.end(), it, position);
-    it = std::transform(rows.begin(), rows.end(), it, position);
-    if (direction == Direction::ascending) std::transform(nan_rows.begin(), nan_rows.end(), it, position);
+    if (direction == Direction::descending) it = std::copy(nan_rows.begin(), nan_rows.end(), it);
+    it = std::transform(rows.begin(), rows.end(), it, [](const auto& row) { return row.second; });
+    if (direction == Direction::ascending) std::copy(nan_rows.begin(), nan_rows.end(), it);
 }
 
 // NaN above everything, equal to itself: the order sort_values gives.

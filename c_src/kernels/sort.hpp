@@ -12,12 +12,13 @@ namespace analytics::kernels {
 enum class Direction { ascending, descending };
 enum class Side { left, right };
 
-// Sorts in place (not stable; equal values are indistinguishable but for the
-// sign of a zero).
+// Sorts in place, by LSD radix sort on order-preserving integer keys (equal
+// values are indistinguishable but for the sign of a zero: -0.0 comes first).
 void sort_values(std::span<double> values, Direction direction);
 void sort_values(std::span<std::int64_t> values, Direction direction);
 
-// The positions that sort `values`: stable, so equal values keep their order.
+// The positions that sort `values`: stable, so equal values (-0.0 and 0.0
+// included) keep their order.
 void argsort(std::span<const double> values, Direction direction, std::span<std::int64_t> out);
 void argsort(std::span<const std::int64_t> values, Direction direction, std::span<std::int64_t> out);
 
