@@ -71,8 +71,9 @@ defmodule Analytics.Expr do
   defstruct [:tree, :variables]
 
   @typedoc """
-  `tree` is `{:variable, name}`, `{:constant, number}`, `{op, operand}` or
-  `{op, left, right}`; `variables` lists the names it uses, sorted.
+  `tree` is `{:variable, name}`, `{:constant, number}`, `{op, operand}`,
+  `{op, left, right}` or `{:select, condition, if_true, if_false}`;
+  `variables` lists the names it uses, sorted.
   """
   @type t :: %__MODULE__{tree: tuple(), variables: [atom()]}
 
