@@ -84,6 +84,45 @@ defmodule Analytics.ExprTypedTest do
     assert Analytics.map([1.0e300], Analytics.expr(x * x)) |> to_list() == [:infinity]
   end
 
+  test "checked i64 arithmetic near the limits matches exact integers, or names the first overflowing row" do
+    near = fn ->
+      Enum.random([
+        @max - Enum.random(0..1000),
+        @min + Enum.random(0..1000),
+        Enum.random(-3..3),
+        Enum.random(@min..@max)
+      ])
+    end
+
+    cases = [
+      {Analytics.expr(x + y), &(&1 + &2), "+"},
+      {Analytics.expr(x - y), &(&1 - &2), "-"},
+      {Analytics.expr(x * y), &(&1 * &2), "*"}
+    ]
+
+    :rand.seed(:exsss, {7, 7, 7})
+
+    for _ <- 1..60, {expression, exact, op} <- cases do
+      n = Enum.random([1, 2, 5, 1030])
+      xs = for _ <- 1..n, do: near.()
+      ys = for _ <- 1..n, do: Enum.random([near.(), Enum.random(-2..2)])
+      exact_values = Enum.zip_with(xs, ys, exact)
+      input = %{x: Series.from_list(xs, :i64), y: Series.from_list(ys, :i64)}
+
+      case Enum.find_index(exact_values, &(&1 > @max or &1 < @min)) do
+        nil ->
+          assert Analytics.map(input, expression) |> to_list() == exact_values
+
+        row ->
+          assert_raise ArgumentError,
+                       ~r/integer overflow in #{Regex.escape(op)} at row #{row}:/,
+                       fn ->
+                         Analytics.map(input, expression)
+                       end
+      end
+    end
+  end
+
   test "div and rem by zero: 0 and the dividend on i64, infinity and NaN on f64" do
     assert Analytics.map(%{x: [7, -7, 0], y: [0, 0, 0]}, Analytics.expr(div(x, y))) |> to_list() ==
              [0, 0, 0]
