@@ -15,6 +15,8 @@ defmodule AnalyticsService.MainJobTest do
         :stderr_to_stdout,
         {:line, 65_536},
         cd: Path.expand("..", __DIR__),
+        # The build these tests run from: another env would compile first.
+        env: [{~c"MIX_ENV", ~c"test"}],
         args:
           ~w(-S mix run --no-halt run.exs --metrics 2 --points 2000 --redis-port) ++
             ["#{server.port}" | args]
