@@ -258,4 +258,60 @@ defmodule AnalyticsService.HttpLimitsTest do
     assert log == ""
     still_serving(port)
   end
+
+  test "garbage heads get an answer or a close, nothing in the log, and serving goes on", %{
+    port: port
+  } do
+    :rand.seed(:exsss, {17, 17, 17})
+
+    pieces = [
+      "GET",
+      "POST",
+      " ",
+      "/",
+      "?",
+      "&",
+      "=",
+      "%",
+      "%zz",
+      ":",
+      "\r\n",
+      "\n",
+      "\r",
+      "\0",
+      "HTTP/1.1",
+      "HTTP/1.0",
+      "HTTP/2",
+      "content-length: ",
+      "transfer-encoding: chunked",
+      "expect: 100-continue",
+      "connection: close",
+      "-1",
+      "99999999999999999999",
+      "ff",
+      "\xff\xfe",
+      "é",
+      "*",
+      "http://h/x",
+      "/metrics/cpu.web-01/summary",
+      "/query",
+      "{",
+      "}"
+    ]
+
+    log =
+      capture_log(fn ->
+        for _ <- 1..150 do
+          garbage = for _ <- 1..:rand.uniform(30), into: "", do: Enum.random(pieces)
+          socket = connect(port)
+          _ = :gen_tcp.send(socket, garbage <> "\r\n\r\n")
+          {response, _} = read_all(socket, 5_000)
+          :gen_tcp.close(socket)
+          assert response == "" or response =~ ~r/^HTTP\/1.1 (\d{3}) /, inspect(garbage)
+        end
+      end)
+
+    assert log == ""
+    still_serving(port)
+  end
 end
