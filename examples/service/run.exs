@@ -2,6 +2,12 @@
 # its port): loads synthetic metrics into Redis, starts the service, prints
 # how to query it with a few answers, and serves until interrupted (or exits
 # at once with --once).
+#
+#   mix run --no-halt run.exs --redis-port P [--port 8080] [--metrics 100]
+#     [--points 1000000] [--once]
+#
+# --port is the HTTP port (default: a free one, printed); --metrics and
+# --points size the synthetic data. demo.sh passes its own arguments on.
 alias AnalyticsService.Loader
 
 {opts, _, _} =
