@@ -30,9 +30,6 @@ defmodule Analytics.Redis.Options do
     :name
   ]
 
-  @doc false
-  def connect_keys, do: @connect_keys
-
   @doc """
   Raises `ArgumentError` unless `opts` is a keyword list whose keys are all
   in `valid`; the message names the first unknown key and lists the valid
