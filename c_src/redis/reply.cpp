@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 
 namespace analytics::redis {
 
@@ -169,8 +170,19 @@ void* charged(ReplyTarget& target, const redisReadTask* task, std::size_t text_b
     return target.budget.charge(node + text_bytes) ? &marker : nullptr;
 }
 
-void* create_string(const redisReadTask* task, char* text, size_t length) {
-    ReplyTarget& target = target_of(task);
+// The reader is C: no exception may cross it. A reply the budget allows but
+// memory does not (a limit set past what the machine has) is too large too.
+template <typename Create>
+void* guarded(const redisReadTask* task, Create create) noexcept {
+    try {
+        return create(target_of(task));
+    } catch (const std::bad_alloc&) {
+        target_of(task).budget.refuse();
+        return nullptr;
+    }
+}
+
+void* store_string(ReplyTarget& target, const redisReadTask* task, char* text, size_t length) {
     // A column keeps none of an element's text, only a packed root's bytes.
     const std::size_t kept = target.decoder && !at_root(task) ? 0 : length;
     void* object = charged(target, task, kept);
@@ -186,8 +198,7 @@ void* create_string(const redisReadTask* task, char* text, size_t length) {
     return object;
 }
 
-void* create_array(const redisReadTask* task, int elements) {
-    ReplyTarget& target = target_of(task);
+void* store_array(ReplyTarget& target, const redisReadTask* task, int elements) {
     ColumnDecoder* decoder = target.decoder;
     const std::size_t element_bytes = decoder ? decoder->bytes_for(elements)
                                               : static_cast<std::size_t>(elements) * ReplyTree::kNodeBytes;
@@ -203,8 +214,7 @@ void* create_array(const redisReadTask* task, int elements) {
     return object;
 }
 
-void* create_integer(const redisReadTask* task, long long value) {
-    ReplyTarget& target = target_of(task);
+void* store_integer(ReplyTarget& target, const redisReadTask* task, long long value) {
     void* object = charged(target, task, 0);
     if (!object || target.discarding) return object;
     if (ColumnDecoder* decoder = target.decoder) {
@@ -215,8 +225,7 @@ void* create_integer(const redisReadTask* task, long long value) {
     return object;
 }
 
-void* create_nil(const redisReadTask* task) {
-    ReplyTarget& target = target_of(task);
+void* store_nil(ReplyTarget& target, const redisReadTask* task) {
     void* object = charged(target, task, 0);
     if (!object || target.discarding) return object;
     if (ColumnDecoder* decoder = target.decoder) {
@@ -225,6 +234,22 @@ void* create_nil(const redisReadTask* task) {
         target.tree.add_nil();
     }
     return object;
+}
+
+void* create_string(const redisReadTask* task, char* text, size_t length) {
+    return guarded(task, [&](ReplyTarget& target) { return store_string(target, task, text, length); });
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+    return guarded(task, [&](ReplyTarget& target) { return store_array(target, task, elements); });
+}
+
+void* create_integer(const redisReadTask* task, long long value) {
+    return guarded(task, [&](ReplyTarget& target) { return store_integer(target, task, value); });
+}
+
+void* create_nil(const redisReadTask* task) {
+    return guarded(task, [&](ReplyTarget& target) { return store_nil(target, task); });
 }
 
 // Nothing to free: the target owns what was built, and reset() drops it.

@@ -34,6 +34,8 @@ public:
         used_ += bytes;
         return true;
     }
+    // Marks the budget spent: memory ran out before it did.
+    void refuse() { exceeded_ = true; }
     bool exceeded() const { return exceeded_; }
     std::size_t used() const { return used_; }
     void reset() {
