@@ -174,6 +174,23 @@ defmodule Analytics.Redis.ReplyLimitsTest do
       no_more_answers()
     end
 
+    test "a Cache refresh that meets WRONGTYPE names the key and the spec", %{server: server} do
+      {:ok, conn} = Redis.start_link(url: RedisServer.url(server), sync_connect: true)
+      {:ok, "OK"} = Redis.command(conn, ["SET", "a_string", "x"])
+
+      start_supervised!(
+        {Analytics.Cache,
+         name: WrongTypeCache,
+         redis: [url: RedisServer.url(server)],
+         keys: [{"series", {:lrange, "a_string", 0, -1, :f64}}]}
+      )
+
+      assert {:error, %Error{message: message}} = Analytics.Cache.refresh(WrongTypeCache)
+
+      assert message =~
+               ~r/^WRONGTYPE .* \(key a_string\), fetching {:lrange, "a_string", 0, -1, :f64}$/
+    end
+
     test "numbers are read as Redis reads them; a bad one is named by its index",
          %{conn: conn} do
       {:ok, _} = Redis.command(conn, ["RPUSH", "signed", "+5", "+2.5", "+inf", "-inf", "1e3"])
