@@ -313,6 +313,59 @@ defmodule Analytics do
     reducers |> listed() |> Enum.zip(columns) |> Map.new() |> Map.put(:buckets, buckets)
   end
 
+  @doc """
+  Downsamples a time series for a line chart `width` pixels wide.
+
+  `times` are `:i64`, sorted ascending, in any unit; `values` are numbers
+  of either dtype, as many as `times`. Returns `%{times: Series(:i64),
+  values: Series(:f64)}`: the chosen points, in time order. NaN values and
+  points outside the range are left out.
+
+  Options:
+
+    * `:method` - `:m4` (the default) or `:lttb`.
+      `:m4` (Jugel et al., VLDB 2014) cuts the range into `width` equal time
+      slices, one per pixel column, and keeps each slice's first, last,
+      lowest and highest point: at most `4 * width` points, and a line
+      drawn through them `width` pixels wide covers exactly the pixels of a
+      line through every point. `:lttb` (largest triangle, three buckets)
+      keeps `width` points chosen to preserve the shape, for when the
+      number of points matters more than exactness.
+    * `:from`, `:to` - the time range, inclusive (default: the first and
+      the last time).
+
+  Runs on a dirty CPU scheduler when the input is large.
+
+  ## Examples
+
+  Two slices, 0..3 and 4..7: the point at time 6 is neither the first, the
+  last, the lowest nor the highest of its slice.
+
+      iex> times = [0, 1, 2, 3, 4, 5, 6, 7]
+      iex> values = [5.0, 1.0, 9.0, 4.0, 2.0, 8.0, 3.0, 6.0]
+      iex> %{times: t, values: v} = Analytics.downsample(times, values, 2)
+      iex> {Analytics.Series.to_list(t), Analytics.Series.to_list(v)}
+      {[0, 1, 2, 3, 4, 5, 7], [5.0, 1.0, 9.0, 4.0, 2.0, 8.0, 6.0]}
+      iex> %{times: t} = Analytics.downsample(times, values, 1, from: 1, to: 5)
+      iex> Analytics.Series.to_list(t)
+      [1, 2, 5]
+      iex> %{times: t} = Analytics.downsample(times, values, 3, method: :lttb)
+      iex> Analytics.Series.to_list(t)
+      [0, 1, 7]
+  """
+  @spec downsample(input(), input(), pos_integer(), keyword()) :: %{
+          times: Series.t(),
+          values: Series.t()
+        }
+  def downsample(times, values, width, opts \\ []) do
+    opts = Keyword.validate!(opts, method: :m4, from: nil, to: nil)
+
+    [times, values] =
+      Native.downsample(times, values, opts[:from], opts[:to], width, opts[:method])
+
+    %{times: times, values: values}
+  end
+
   defp listed(reducers) when is_list(reducers), do: reducers
   defp listed(reducer), do: [reducer]
 

@@ -10,6 +10,7 @@ ERL_NIF_TERM series_module, argument_error, runtime_error;
 ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, product, argmin, argmax, quantile, n_distinct;
 ERL_NIF_TERM column, constant;
 ERL_NIF_TERM approx_n_distinct, approx_quantile, hll_state, dd_state;
+ERL_NIF_TERM m4, lttb;
 ERL_NIF_TERM ok, error, analytics_redis, reason, address, redis_error, redis_connection_error;
 ERL_NIF_TERM timeout, disconnected, closed, protocol_error, reply_too_large;
 ERL_NIF_TERM tree, packed, elements, odd_elements, single, many;
@@ -21,6 +22,8 @@ void init(ErlNifEnv* env) {
     constant = atom("constant");
     approx_n_distinct = atom("approx_n_distinct");
     approx_quantile = atom("approx_quantile");
+    m4 = atom("m4");
+    lttb = atom("lttb");
     hll_state = atom("hll_state");
     dd_state = atom("dd_state");
     true_ = atom("true");

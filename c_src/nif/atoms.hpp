@@ -14,6 +14,7 @@ extern ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, pr
     n_distinct;
 extern ERL_NIF_TERM column, constant;
 extern ERL_NIF_TERM approx_n_distinct, approx_quantile, hll_state, dd_state;
+extern ERL_NIF_TERM m4, lttb;
 
 // Redis engine messages and errors.
 extern ERL_NIF_TERM ok, error, analytics_redis, reason, address, redis_error, redis_connection_error;

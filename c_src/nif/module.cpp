@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "atoms.hpp"
+#include "downsample_nif.hpp"
 #include "group_nif.hpp"
 #include "info_nif.hpp"
 #include "map_nif.hpp"
@@ -34,6 +35,7 @@ ErlNifFunc functions[] = {
     {"filter", 2, filter, 0},
     {"group_reduce", 3, group_reduce, 0},
     {"bucket_reduce", 4, bucket_reduce, 0},
+    {"downsample", 6, downsample, 0},
     {"sketch_merge", 2, sketch_merge, 0},
     {"sketch_estimate", 2, sketch_estimate, 0},
     {"info", 0, info, 0},

@@ -29,6 +29,7 @@ inline constexpr double expression_node = 2.0;   // one expression operator on o
 inline constexpr double grouping = 60.0;         // one row into a group, with table and sort overheads
 inline constexpr double sketching = 30.0;        // one value into a HyperLogLog or DDSketch
 inline constexpr double sorting = 60.0;          // one value through a comparison sort (n log n at ~1M)
+inline constexpr double downsampling = 3.0;      // one point through M4 or LTTB
 }  // namespace cost
 
 // How many elements fit the budget at `ns_per_element`.

@@ -33,6 +33,7 @@ defmodule Analytics.Native do
   def filter(_columns, _predicate), do: not_loaded()
   def group_reduce(_keys, _values, _reducers), do: not_loaded()
   def bucket_reduce(_timestamps, _values, _width, _reducers), do: not_loaded()
+  def downsample(_times, _values, _from, _to, _width, _method), do: not_loaded()
   def sketch_merge(_a, _b), do: not_loaded()
   def sketch_estimate(_sketch, _reducer), do: not_loaded()
   def info, do: not_loaded()
