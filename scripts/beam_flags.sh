@@ -1,5 +1,5 @@
 # The recommended BEAM flags for a service using analytics, measured by
-# bench/service_bench.sh (see the README, "Tuned BEAM"). Sourced by the
+# bench/service_bench.sh (see guides/performance.md, "Recommended BEAM flags"). Sourced by the
 # main job and the benchmark.
 cores=$(nproc)
 # Dirty CPU schedulers: one per core (the default, stated so it is not lost).

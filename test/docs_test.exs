@@ -1,24 +1,40 @@
 defmodule Analytics.DocsTest do
-  # Every Elixir code block of the README runs, and what it shows is what
-  # the code gives. Redis examples talk to a test redis-server, whose URL
-  # replaces the one written in the README.
+  # Every Elixir code block of the README and the guides runs, and what it
+  # shows is what the code gives. Redis examples talk to a test
+  # redis-server, whose address replaces the one written in the docs.
   use ExUnit.Case, async: true
   alias Analytics.{DocExamples, RedisServer}
 
-  @readme Path.expand("../README.md", __DIR__)
+  @root Path.expand("..", __DIR__)
+  @docs [
+    "README.md"
+    | "guides/*.md"
+      |> Path.expand(@root)
+      |> Path.wildcard()
+      |> Enum.map(&Path.relative_to(&1, @root))
+  ]
+
+  for doc <- @docs, do: @external_resource(Path.join(@root, doc))
 
   setup_all do
     server = RedisServer.start!()
-    # The README's URL names a user "user" with password "pass".
+    # The docs' URL names a user "user" with password "pass".
     {:ok, conn} = Analytics.Redis.start_link(url: RedisServer.url(server), sync_connect: true)
     {:ok, "OK"} = Analytics.Redis.command(conn, ~w(ACL SETUSER user on >pass ~* &* +@all))
     Analytics.Redis.stop(conn)
     %{replacements: [{"127.0.0.1:6379", "127.0.0.1:#{server.port}"}]}
   end
 
-  for %DocExamples{line: line} = block <- DocExamples.blocks(@readme) do
+  test "the README and every guide have code blocks to run" do
+    for doc <- @docs, doc != "guides/guarantees.md" do
+      assert DocExamples.blocks(Path.join(@root, doc)) != [], "#{doc} has no Elixir block"
+    end
+  end
+
+  for doc <- @docs,
+      %DocExamples{line: line} = block <- DocExamples.blocks(Path.join(@root, doc)) do
     @block block
-    test "README.md:#{line}", %{replacements: replacements} do
+    test "#{doc}:#{line}", %{replacements: replacements} do
       DocExamples.run!(@block, replacements)
     end
   end

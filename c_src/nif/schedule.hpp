@@ -15,7 +15,7 @@ namespace analytics::nif {
 inline constexpr double kNormalSchedulerBudgetNs = 100'000.0;
 
 // Nanoseconds per element, measured by bench/schedule_bench.exs on a 2-core
-// AMD EPYC VM and rounded up (README, "Scheduling"). With the 100 us budget a
+// AMD EPYC VM and rounded up (guides/performance.md, "SIMD and scheduling"). With the 100 us budget a
 // column reduction stays on the normal scheduler up to ~200k elements, a
 // median up to ~20k, a plain list up to ~6k.
 namespace cost {
