@@ -274,7 +274,9 @@ void BlockEvaluator::run(std::size_t start, std::size_t length) {
                     } else {
                         out = i64_[i];
                     }
-                    std::memcpy(out, column.data() + start, length * sizeof(T));
+                    // As bytes: the compiler may not assume a T's alignment.
+                    const auto* bytes = reinterpret_cast<const unsigned char*>(column.data()) + start * sizeof(T);
+                    std::memcpy(out, bytes, length * sizeof(T));
                 },
                 columns_[node.column]);
         } else if (types_[i] == ValueType::i64) {
