@@ -141,6 +141,7 @@ defmodule Analytics do
   @spec reduce(input() | %{atom() => input()}, reducer() | [reducer(), ...], keyword()) ::
           result() | %{reducer() => result()}
   def reduce(input, reducers, opts) do
+    Keyword.validate!(opts, [:map, :where, :parallel])
     {parallel, opts} = Keyword.pop(opts, :parallel, :auto)
     specs = Reducers.normalize_all(reducers)
 
@@ -454,14 +455,10 @@ defmodule Analytics do
   def finalize(other),
     do: raise(ArgumentError, "expected an %Analytics.State{}, got: #{inspect(other)}")
 
-  defp same_kind!(%State{version: version} = state, first) do
+  defp same_kind!(%State{} = state, first) do
     State.check!(state)
 
     cond do
-      version != State.version() ->
-        raise ArgumentError,
-              "cannot merge a version #{version} state (this library writes #{State.version()})"
-
       state.reducers != first.reducers or (state.count > 0 and state.dtype != first.dtype) ->
         raise ArgumentError,
               "cannot merge states of #{inspect(state.reducers)} on #{state.dtype} " <>

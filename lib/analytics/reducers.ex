@@ -81,8 +81,8 @@ defmodule Analytics.Reducers do
 
   def mergeable!({given, _spec}) do
     raise ArgumentError,
-          "#{inspect(given)} cannot be merged exactly (it needs a sketch); " <>
-            "partial/2 takes #{Enum.map_join(@mergeable ++ @with_ddof, ", ", &inspect/1)} " <>
+          "#{inspect(given)} cannot be merged exactly (it needs a sketch), so it cannot be split " <>
+            "(parallel: true) or computed by partial/3; those take #{Enum.map_join(@mergeable ++ @with_ddof, ", ", &inspect/1)} " <>
             "and {:approx_quantile, q}"
   end
 

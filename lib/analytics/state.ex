@@ -85,7 +85,7 @@ defmodule Analytics.State do
 
     case Enum.find(checks, fn {_field, ok} -> not ok end) do
       nil ->
-        state
+        check_consistent!(state)
 
       {field, _} ->
         raise ArgumentError,
@@ -95,6 +95,27 @@ defmodule Analytics.State do
 
   def check!(other),
     do: raise(ArgumentError, "expected an %Analytics.State{}, got: #{inspect(other)}")
+
+  # Fields that are each well-formed but cannot belong to one state.
+  defp check_consistent!(state) do
+    cond do
+      state.version != @version ->
+        raise ArgumentError,
+              "cannot use a version #{state.version} state (this library reads and writes version #{@version})"
+
+      state.count > state.rows ->
+        raise ArgumentError,
+              "not a valid %Analytics.State{}: count #{state.count} is more than its #{state.rows} rows"
+
+      Enum.any?([state.argmin, state.argmax], &(&1 != nil and &1 >= state.rows)) ->
+        raise ArgumentError,
+              "not a valid %Analytics.State{}: a position (argmin #{inspect(state.argmin)}, " <>
+                "argmax #{inspect(state.argmax)}) lies past its #{state.rows} rows"
+
+      true ->
+        state
+    end
+  end
 
   defp non_negative?(value), do: is_integer(value) and value >= 0
   defp extended?(value), do: is_number(value) or value in @extended_atoms

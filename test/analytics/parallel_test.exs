@@ -51,9 +51,18 @@ defmodule Analytics.ParallelTest do
   end
 
   test "parallel: true refuses what it cannot split; bad values are named" do
-    assert_raise ArgumentError, ~r/:median cannot be merged exactly/, fn ->
-      Analytics.reduce(random_series(10, 5), :median, parallel: true)
-    end
+    assert_raise ArgumentError,
+                 ~r/:median cannot be merged exactly .*cannot be split \(parallel: true\)/,
+                 fn ->
+                   Analytics.reduce(random_series(10, 5), :median, parallel: true)
+                 end
+
+    # A misspelt option is named, with every valid one.
+    assert_raise ArgumentError,
+                 ~r/unknown keys \[:paralel\].*allowed keys are: \[:map, :where, :parallel\]/,
+                 fn ->
+                   Analytics.reduce(random_series(10, 5), :sum, paralel: true)
+                 end
 
     assert_raise ArgumentError, ~r/parallel: true needs a Series/, fn ->
       Analytics.reduce([1.0, 2.0], :sum, parallel: true)

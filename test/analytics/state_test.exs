@@ -138,7 +138,13 @@ defmodule Analytics.StateTest do
              Analytics.merge([Analytics.partial([1], :sum), Analytics.partial([1.0], :sum)])
            end, ~r/on f64 with states of :sum on i64/},
           {fn -> Analytics.merge([%{Analytics.partial([1], :sum) | version: 99}]) end,
-           ~r/version 99 state/},
+           ~r/cannot use a version 99 state/},
+          {fn -> Analytics.finalize(%{Analytics.partial([1], :sum) | version: 99}) end,
+           ~r/cannot use a version 99 state/},
+          {fn -> Analytics.finalize(%{Analytics.partial([1, 2], :sum) | count: 5}) end,
+           ~r/count 5 is more than its 2 rows/},
+          {fn -> Analytics.finalize(%{Analytics.partial([1, 2], :argmax) | argmax: 2}) end,
+           ~r/argmax 2\) lies past its 2 rows/},
           {fn -> Analytics.finalize(%{}) end, ~r/expected an %Analytics.State\{\}/}
         ] do
       assert_raise ArgumentError, message, fun
