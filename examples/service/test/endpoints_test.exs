@@ -98,6 +98,57 @@ defmodule AnalyticsService.EndpointsTest do
     end
   end
 
+  # M4 in pure Elixir: the first, lowest, highest and last point of each
+  # of width equal slices of [first, last], in time order.
+  defp m4(pairs, width, first, last) do
+    pairs
+    |> Enum.filter(fn {t, _} -> t >= first and t <= last end)
+    |> Enum.with_index()
+    |> Enum.chunk_by(fn {{t, _}, _} -> div((t - first) * width, last - first + 1) end)
+    |> Enum.flat_map(fn slice ->
+      [
+        hd(slice),
+        Enum.min_by(slice, fn {{_, x}, _} -> x end),
+        Enum.max_by(slice, fn {{_, x}, _} -> x end),
+        List.last(slice)
+      ]
+      |> Enum.uniq_by(&elem(&1, 1))
+      |> Enum.sort_by(&elem(&1, 1))
+      |> Enum.map(&elem(&1, 0))
+    end)
+  end
+
+  test "chart answers the M4 points of a range for a pixel width", %{port: port, conn: conn} do
+    name = "latency_ms.web-02"
+    {ts, values} = reference_columns(conn, name)
+    pairs = Enum.zip(ts, values)
+    from = Enum.at(ts, 1_000) + 17
+    to = Enum.at(ts, 18_000)
+
+    for {query, width, first, last, rows} <- [
+          {"from=#{from}&to=#{to}", 300, from, to - 1, 17_000 - 1},
+          {"from=#{from}&to=#{to}", 7, from, to - 1, 17_000 - 1},
+          {"", 1_200, hd(ts), List.last(ts), points()},
+          {"from=#{from}", 640, from, List.last(ts), points() - 1_001}
+        ] do
+      path = "/metrics/#{name}/chart?#{query}&width=#{width}"
+      assert {200, chart} = get!(port, path)
+      assert %{"first" => ^first, "last" => ^last, "width" => ^width, "rows" => ^rows} = chart
+      expected = m4(pairs, width, first, last)
+      assert Enum.zip(chart["times"], chart["values"]) == expected, path
+      assert length(expected) <= 4 * width and length(expected) > width
+    end
+
+    # Fewer points than pixels: every point.
+    assert {200, %{"times" => times, "rows" => 3}} =
+             get!(port, "/metrics/#{name}/chart?from=#{from}&to=#{from + 200}&width=500")
+
+    assert times == Enum.filter(ts, &(&1 >= from and &1 < from + 200))
+
+    assert {200, %{"times" => [], "values" => [], "rows" => 0, "first" => 0, "last" => 9}} =
+             get!(port, "/metrics/#{name}/chart?from=0&to=10&width=100")
+  end
+
   test "groups by hour of day, day of week and an expression", %{port: port, conn: conn} do
     name = "requests.web-01"
     {ts, values} = reference_columns(conn, name)

@@ -13,6 +13,8 @@ defmodule AnalyticsService.Params do
   # Buckets or groups times reducers: an answer's numbers (about 20 bytes
   # of JSON each).
   @max_cells 250_000
+  # Pixel columns of a chart: wider than any screen.
+  @max_pixels 10_000
   @named_reducers %{
     "count" => :count,
     "sum" => :sum,
@@ -127,6 +129,20 @@ defmodule AnalyticsService.Params do
 
     with {first, last} <- span do
       cells!(div(last - first, width) + 1, reducers, "buckets")
+    end
+
+    width
+  end
+
+  @doc """
+  A chart's width in pixel columns (`width`, required): 1 to #{@max_pixels}.
+  """
+  @spec pixels(map()) :: pos_integer()
+  def pixels(params) do
+    width = integer(params, "width") || raise BadRequest, "width (pixels) is required"
+
+    if width <= 0 or width > @max_pixels do
+      raise BadRequest, "width must be 1 to #{@max_pixels} pixels, got: #{width}"
     end
 
     width

@@ -8,6 +8,7 @@ defmodule AnalyticsService.Router do
       GET  /metrics/:name/summary        ?from&to&reducers=mean,p99,...
       GET  /metrics/:name/buckets        ?from&to&width=3600&reducers=...
       GET  /metrics/:name/groups         ?from&to&by=hour_of_day&reducers=...
+      GET  /metrics/:name/chart          ?from&to&width=1200 (pixels)
       POST /query                        {"metric", "from", "to", "map",
                                           "where", "group_by", "reducers"}
 
@@ -17,6 +18,14 @@ defmodule AnalyticsService.Router do
   100,000 buckets or groups or 250,000 results (buckets or groups ×
   reducers), all refused before the work is done; every name the service
   does not know gets the same message.
+
+  `/chart` answers the points of a line chart `width` pixels wide (M4, see
+  `Analytics.downsample/4`): `{"times": [...], "values": [...], "first",
+  "last", "width", "rows"}`, at most 4 × width points, where `first` and
+  `last` are the range cut into `width` equal slices, both inclusive (the
+  x axis to draw them on: `from` and `to - 1`, or the data's ends), and
+  `rows` the points in the range. Drawn over that range at that width,
+  they cover the same pixels as every point would.
 
   `/health` says `ok`; `stale` (200) when the last refresh failed or the
   data is older than the service's `:stale_after` (a refresh hanging on a
@@ -72,6 +81,9 @@ defmodule AnalyticsService.Router do
   defp route("GET", ["metrics", name, "groups"], request, context),
     do: groups(metric!(context, name), request.query)
 
+  defp route("GET", ["metrics", name, "chart"], request, context),
+    do: chart(metric!(context, name), request.query)
+
   defp route("POST", ["query"], request, context),
     do: query(JSON.decode_object!(request.body), context)
 
@@ -87,7 +99,10 @@ defmodule AnalyticsService.Router do
 
   defp known_route?("POST", ["query"]), do: true
   defp known_route?("GET", [single]), do: single in ["health", "metrics"]
-  defp known_route?("GET", ["metrics", _name, what]), do: what in ["summary", "buckets", "groups"]
+
+  defp known_route?("GET", ["metrics", _name, what]),
+    do: what in ["summary", "buckets", "groups", "chart"]
+
   defp known_route?(_method, _path), do: false
 
   defp health(%{cache: cache, stale_after: stale_after}) do
@@ -162,6 +177,39 @@ defmodule AnalyticsService.Router do
       )
 
     {200, Map.put(columns_of(labelled, result), :buckets, Series.to_list(result.buckets))}
+  end
+
+  defp chart(columns, query) do
+    {from, to} = Params.time_range(query)
+    width = Params.pixels(query)
+    window = Metrics.window(columns, from, to)
+
+    case Metrics.span(window) do
+      nil ->
+        {200, %{times: [], values: [], first: from, last: to && to - 1, width: width, rows: 0}}
+
+      {first, last} ->
+        # The request's `to` is exclusive, downsample's inclusive.
+        first = from || first
+        last = if to, do: to - 1, else: last
+
+        points =
+          Analytics.downsample(window.timestamp, window.value, width,
+            method: :m4,
+            from: first,
+            to: last
+          )
+
+        {200,
+         %{
+           times: Series.to_list(points.times),
+           values: Series.to_list(points.values),
+           first: first,
+           last: last,
+           width: width,
+           rows: Series.size(window.value)
+         }}
+    end
   end
 
   defp groups(columns, query) do
