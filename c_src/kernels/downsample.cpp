@@ -174,22 +174,29 @@ Points lttb_of(std::span<const std::int64_t> times, std::span<const T> values, s
 
 }  // namespace
 
-Points m4(std::span<const std::int64_t> times, ColumnView values, std::int64_t from, std::int64_t to,
-          std::size_t width) {
+namespace {
+
+// The checks both methods make, then the method on the values' dtype.
+template <typename Method>
+Points downsample(std::span<const std::int64_t> times, ColumnView values, std::int64_t from, std::int64_t to,
+                  std::size_t width, Method method) {
     check_lengths(times, values);
     check_range(from, to);
     check_sorted(times);
     if (width == 0) throw std::invalid_argument("width must be a positive integer, got: 0");
-    return std::visit([&](auto column) { return m4_of(times, column, from, to, width); }, values);
+    return std::visit([&](auto column) { return method(times, column, from, to, width); }, values);
+}
+
+}  // namespace
+
+Points m4(std::span<const std::int64_t> times, ColumnView values, std::int64_t from, std::int64_t to,
+          std::size_t width) {
+    return downsample(times, values, from, to, width, [](auto... args) { return m4_of(args...); });
 }
 
 Points lttb(std::span<const std::int64_t> times, ColumnView values, std::int64_t from, std::int64_t to,
             std::size_t count) {
-    check_lengths(times, values);
-    check_range(from, to);
-    check_sorted(times);
-    if (count == 0) throw std::invalid_argument("width must be a positive integer, got: 0");
-    return std::visit([&](auto column) { return lttb_of(times, column, from, to, count); }, values);
+    return downsample(times, values, from, to, count, [](auto... args) { return lttb_of(args...); });
 }
 
 }  // namespace analytics::kernels

@@ -1,5 +1,6 @@
 defmodule Analytics.SchedulingTest do
   use ExUnit.Case, async: false
+  require Analytics
   alias Analytics.Series
 
   # Active time of the dirty CPU schedulers, from scheduler_wall_time.
@@ -23,6 +24,29 @@ defmodule Analytics.SchedulingTest do
     before = dirty_cpu_active()
     for _ <- 1..5, do: assert(Analytics.reduce(big, :sum) == 4_000_000.0)
     assert dirty_cpu_active() > before
+  end
+
+  test "large sort, argsort, filter and map run on a dirty CPU scheduler" do
+    n = 1_000_000
+
+    big =
+      Series.from_binary(
+        for(i <- 1..n, into: <<>>, do: <<rem(i * 7919, n)::signed-native-64>>),
+        :i64
+      )
+
+    work = [
+      fn -> assert Series.sort(big) |> Series.head(2) |> Series.to_list() == [0, 1] end,
+      fn -> assert Series.argsort(big, direction: :desc) |> Series.size() == n end,
+      fn -> assert Analytics.filter(big, Analytics.expr(x < 10)) |> Series.size() == 10 end,
+      fn -> assert Analytics.map(big, Analytics.expr(x * 2)) |> Series.dtype() == :i64 end
+    ]
+
+    for run <- work do
+      before = dirty_cpu_active()
+      run.()
+      assert dirty_cpu_active() > before
+    end
   end
 
   test "many processes share one series safely" do

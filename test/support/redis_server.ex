@@ -78,7 +78,8 @@ defmodule Analytics.RedisServer do
     %__MODULE__{port: port, os_pid: os_pid, erl_port: erl_port, args: args}
   end
 
-  defp free_port do
+  @doc "A loopback port nothing listens on now."
+  def free_port do
     {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
     {:ok, port} = :inet.port(socket)
     :gen_tcp.close(socket)

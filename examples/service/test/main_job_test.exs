@@ -44,7 +44,7 @@ defmodule AnalyticsService.MainJobTest do
 
   test "run.exs serves on the port it is given after it says so; SIGTERM (demo.sh's Ctrl-C) stops it" do
     server = RedisServer.start!()
-    fixed = free_port()
+    fixed = RedisServer.free_port()
     {port, os_pid} = run_main_job(server, ["--port", "#{fixed}"])
     lines = read_until(port, ~r/serving; Ctrl-C/)
 

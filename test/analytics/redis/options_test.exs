@@ -6,13 +6,6 @@ defmodule Analytics.Redis.OptionsTest do
   alias Analytics.{Redis, RedisServer}
   alias Analytics.Redis.{ConnectionError, Error}
 
-  defp closed_port do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-    port
-  end
-
   test "a port in a URL that is not a number is an ArgumentError, not port 6379" do
     for url <- [
           "redis://127.0.0.1:notaport",
@@ -142,7 +135,7 @@ defmodule Analytics.Redis.OptionsTest do
   end
 
   test "start_link connects in the background by default, and the first calls wait for it" do
-    port = closed_port()
+    port = RedisServer.free_port()
     # Redis is down: the application still boots.
     {:ok, conn} = Redis.start_link(port: port)
 

@@ -64,13 +64,6 @@ defmodule Analytics.Redis.SecretsTest do
 
   defp format_p(term), do: IO.iodata_to_binary(:io_lib.format(~c"~p", [term]))
 
-  defp closed_port do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-    port
-  end
-
   test "options the NIF would refuse are refused first, without the password" do
     for bad <- [[timeout: 0], [database: -1], [port: 70_000], [max_reply_bytes: 0], [host: :x]] do
       raised(fn -> Redis.start_link([host: "127.0.0.1", password: @secret] ++ bad) end)
@@ -116,7 +109,7 @@ defmodule Analytics.Redis.SecretsTest do
   end
 
   test "a connection that cannot connect names host and port, not the password" do
-    port = closed_port()
+    port = RedisServer.free_port()
 
     for opts <- [
           [url: "redis://:#{@secret}@127.0.0.1:#{port}", sync_connect: true],
@@ -137,7 +130,7 @@ defmodule Analytics.Redis.SecretsTest do
   end
 
   test "a supervisor child that fails to start shows no password in any report" do
-    port = closed_port()
+    port = RedisServer.free_port()
 
     # Supervisor.start_link links the failure back to the caller.
     Process.flag(:trap_exit, true)

@@ -37,20 +37,12 @@ defmodule AnalyticsService.ServiceCase do
         refresh: Keyword.get(opts, :refresh, 30_000),
         backend: Keyword.get(opts, :backend, :native),
         # A fixed port, as `run.exs --port` gives.
-        port: Keyword.get_lazy(opts, :port, &free_port/0)
+        port: Keyword.get_lazy(opts, :port, &Analytics.RedisServer.free_port/0)
       ] ++ Keyword.take(opts, [:http, :stale_after])
 
     start_from_passing_process!(service_opts)
     :ok = Analytics.Cache.refresh(AnalyticsService.cache(name))
     %{server: server, conn: conn, names: names, port: AnalyticsService.port(name), name: name}
-  end
-
-  @doc "A port nothing listens on now."
-  def free_port do
-    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
-    {:ok, port} = :inet.port(socket)
-    :gen_tcp.close(socket)
-    port
   end
 
   @doc "`AnalyticsService.start/1` from a process that ends once it returns."
