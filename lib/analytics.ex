@@ -118,8 +118,13 @@ defmodule Analytics do
   ## Options
 
     * `:map` - an `Analytics.Expr` computing the value to reduce; needed when
-      `input` has several columns
-    * `:where` - an `Analytics.Expr` predicate selecting rows
+      `input` has several columns. Integer arithmetic over `:i64` columns
+      stays `:i64` and exact: an overflow raises `ArgumentError` naming the
+      operator and the row, also on a row that `:where` drops (the map is
+      computed for every row).
+    * `:where` - an `Analytics.Expr` predicate selecting rows; its
+      comparisons are exact between any two numbers (an `:i64` nanosecond
+      timestamp beyond 2^53 against another, or against a float)
     * `:parallel` - `:auto` (the default) splits a Series of at least
       #{Analytics.Parallel.auto_rows()} rows into one slice per dirty CPU
       scheduler when every reducer merges (see `partial/3`), reduces the
