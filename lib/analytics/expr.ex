@@ -120,6 +120,8 @@ defmodule Analytics.Expr do
   @logical [:and, :or, :not]
   @non_finite [:nan, :infinity, :neg_infinity]
 
+  @max_depth 64
+  @max_nodes 1024
   @i64_min -0x8000000000000000
   @i64_max 0x7FFFFFFFFFFFFFFF
 
@@ -211,7 +213,7 @@ defmodule Analytics.Expr do
         {:ok, code}
 
       {:error, {meta, message, token}} ->
-        {:error, "#{syntax_message(message, token)} (column #{meta[:column]})"}
+        {:error, with_column(syntax_message(message, token), meta[:column])}
     end
   end
 
@@ -237,6 +239,11 @@ defmodule Analytics.Expr do
       end
   end
 
+  # Some of the parser's messages already say where.
+  defp with_column(message, column) do
+    if message =~ "(column ", do: message, else: "#{message} (column #{column})"
+  end
+
   defp syntax_message("unknown name " <> _ = message, _token),
     do: String.trim_trailing(message, ": ")
 
@@ -247,11 +254,18 @@ defmodule Analytics.Expr do
   defp checked_tree(code, mode) do
     tree = translate(code, mode)
 
-    case kind(tree) do
-      {:error, message} ->
+    cond do
+      match?({:error, _}, kind(tree)) ->
+        {:error, message} = kind(tree)
         {:error, "Analytics.expr(#{Macro.to_string(code)}): #{message}"}
 
-      _kind ->
+      depth(tree) > @max_depth ->
+        {:error, "expression nests deeper than #{@max_depth}"}
+
+      nodes(tree) > @max_nodes ->
+        {:error, "expression has more than #{@max_nodes} nodes"}
+
+      true ->
         {:ok, tree, tree |> collect_variables([]) |> Enum.uniq() |> Enum.sort()}
     end
   catch
@@ -264,6 +278,16 @@ defmodule Analytics.Expr do
          "+ - * / ** abs sqrt log log10 exp pow min max floor ceil round div rem, " <>
          "< <= > >= == != is_nan is_infinite is_finite, and/or/not, if(c, a, b)"}
   end
+
+  # The NIF's bounds (c_src/nif/expression_terms.cpp), checked here too so
+  # that parse/1 refuses what no call could run. The root is at depth 0.
+  defp depth({leaf, _}) when leaf in [:constant, :variable], do: 0
+  defp depth(node), do: 1 + (node |> children() |> Enum.map(&depth/1) |> Enum.max())
+
+  defp nodes({leaf, _}) when leaf in [:constant, :variable], do: 1
+  defp nodes(node), do: 1 + (node |> children() |> Enum.map(&nodes/1) |> Enum.sum())
+
+  defp children(node), do: node |> Tuple.to_list() |> tl()
 
   defp translate({name, _, context}, _mode) when is_atom(name) and is_atom(context),
     do: {:variable, name}

@@ -68,12 +68,36 @@ defmodule Analytics.ExprParseTest do
     end
   end
 
-  test "a deep but short expression is refused by the NIF, not by a crash" do
-    {:ok, deep} = Expr.parse(String.duplicate("abs(", 200) <> "x" <> String.duplicate(")", 200))
+  test "parse applies the NIF's bounds: 64 levels deep, 1,024 nodes" do
+    nested = fn n -> String.duplicate("abs(", n) <> "x" <> String.duplicate(")", n) end
+    assert {:error, "expression nests deeper than 64"} = Expr.parse(nested.(65))
+    assert {:error, "expression nests deeper than 64"} = Expr.parse(nested.(200))
+    assert {:ok, deepest} = Expr.parse(nested.(64))
+    assert Series.to_list(Analytics.map(%{x: [-1.5]}, deepest)) == [1.5]
+
+    # A balanced sum of n x's has 2n - 1 nodes, ten levels deep.
+    sum = fn
+      _sum, 1 -> "x"
+      sum, n -> "(#{sum.(sum, div(n, 2))} + #{sum.(sum, n - div(n, 2))})"
+    end
+
+    assert {:error, "expression has more than 1024 nodes"} = Expr.parse(sum.(sum, 513))
+    assert {:ok, widest} = Expr.parse(sum.(sum, 512))
+    assert Series.to_list(Analytics.map(%{x: [1.0]}, widest)) == [512.0]
+  end
+
+  test "a hand-built tree past the bounds is refused by the NIF, not by a crash" do
+    deep = Enum.reduce(1..200, {:variable, :x}, fn _, tree -> {:abs, tree} end)
 
     assert_raise ArgumentError, ~r/nests deeper than 64/, fn ->
-      Analytics.map(%{x: [1.0]}, deep)
+      Analytics.map(%{x: [1.0]}, %Expr{tree: deep, variables: [:x]})
     end
+  end
+
+  test "a parser message that says where is not told twice" do
+    assert {:error, message} = Expr.parse("x > ☃")
+    assert message =~ "(column 5"
+    assert length(String.split(message, "(column")) == 2
   end
 
   test "integer constants beyond 64 bits become floats, or infinities past the float range" do
