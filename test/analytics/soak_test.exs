@@ -5,7 +5,7 @@ defmodule Analytics.SoakTest do
   # engine, no hung caller, and the VM's memory back within a bound.
   #
   #   mix test --only soak                     1,000,000 calls
-  #   SOAK_CALLS=20000 mix test --only soak    the short variant CI runs
+  #   SOAK_CALLS=50000 mix test --only soak    the short variant scripts/test.sh runs
   use ExUnit.Case, async: false
   import Analytics.Eventually
   require Analytics
