@@ -55,6 +55,7 @@ echo "==> Soak, short variant: 50,000 mixed calls with Redis restarts; nothing m
 SOAK_CALLS=50000 mix test --only soak
 
 echo "==> the analytics service (examples/service): format, warnings, ExUnit through real HTTP"
+install_missing_packages chromium # the dashboard's test drives Debian's headless Chromium
 (
   cd examples/service
   mix format --check-formatted

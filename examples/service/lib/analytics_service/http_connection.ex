@@ -3,7 +3,8 @@ defmodule AnalyticsService.HttpConnection do
   One HTTP/1.1 connection of `AnalyticsService.HttpServer`: reads requests
   (keep-alive, `content-length` and chunked bodies, `expect:
   100-continue`), answers each with `AnalyticsService.Router`, and
-  enforces the server's limits. Every read has a deadline, every refusal
+  enforces the server's limits. Answers are JSON, but for the dashboard's
+  page and assets (`AnalyticsService.Dashboard`). Every read has a deadline, every refusal
   an answer (`{"error": message}` with 408, 413, 414, 431 or 400) after
   which the connection closes, and nothing is logged for them.
 
@@ -15,6 +16,7 @@ defmodule AnalyticsService.HttpConnection do
 
   alias AnalyticsService.{JSON, Router}
 
+  @json "application/json"
   @write_piece 65_536
   # A chunk-size line is a hex number and optional extensions.
   @max_chunk_line 1_024
@@ -85,9 +87,9 @@ defmodule AnalyticsService.HttpConnection do
         # Gone from the table: the server has picked this connection to
         # make room, and is killing it.
         if :ets.take(config.waiting, key) == [], do: exit(:normal)
-        {status, json} = answer(request, config.context)
+        {status, type, body} = answer(request, config.context)
 
-        case send_response(socket, status, json, keep_alive?) do
+        case send_response(socket, status, type, body, keep_alive?) do
           :ok when keep_alive? -> {:next, rest}
           _closed_or_done -> :done
         end
@@ -97,7 +99,7 @@ defmodule AnalyticsService.HttpConnection do
     end
   rescue
     refusal in Refusal ->
-      send_response(socket, refusal.status, JSON.encode!(%{error: refusal.message}), false)
+      send_response(socket, refusal.status, @json, JSON.encode!(%{error: refusal.message}), false)
       :refused
   end
 
@@ -365,15 +367,15 @@ defmodule AnalyticsService.HttpConnection do
     end
   end
 
-  defp send_response(socket, status, json, keep_alive?) do
+  defp send_response(socket, status, type, body, keep_alive?) do
     head = [
       "HTTP/1.1 #{status} #{Map.fetch!(@reasons, status)}\r\n",
-      "content-type: application/json\r\ncontent-length: #{IO.iodata_length(json)}\r\n",
+      "content-type: #{type}\r\ncontent-length: #{IO.iodata_length(body)}\r\n",
       if(keep_alive?, do: "", else: "connection: close\r\n"),
       "\r\n"
     ]
 
-    write(socket, IO.iodata_to_binary([head | json]))
+    write(socket, IO.iodata_to_binary([head | body]))
   end
 
   # In pieces: one large send would return at once and leave the whole
@@ -390,17 +392,20 @@ defmodule AnalyticsService.HttpConnection do
 
   # Whatever a request does wrong, the client gets an answer, and the
   # server, the cache and every other request carry on.
+  # {status, content type, body}: JSON, or one of the dashboard's assets.
   defp answer(request, context) do
-    {status, payload} = Router.handle(request, context)
-    {status, JSON.encode!(payload)}
+    case Router.handle(request, context) do
+      {status, {:asset, type, bytes}} -> {status, type, bytes}
+      {status, payload} -> {status, @json, JSON.encode!(payload)}
+    end
   rescue
     error ->
       Logger.error(Exception.format(:error, error, __STACKTRACE__))
-      {500, JSON.encode!(%{error: "internal error"})}
+      {500, @json, JSON.encode!(%{error: "internal error"})}
   catch
     :exit, reason ->
       Logger.error("request exited: #{Exception.format_exit(reason)}")
-      {503, JSON.encode!(%{error: "the service is busy; try again"})}
+      {503, @json, JSON.encode!(%{error: "the service is busy; try again"})}
   end
 
   defp short(value), do: value |> inspect(printable_limit: 40) |> String.slice(0, 60)

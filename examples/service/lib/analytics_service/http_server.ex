@@ -2,7 +2,7 @@ defmodule AnalyticsService.HttpServer do
   @moduledoc """
   The service's HTTP front: a small HTTP/1.1 server over `:gen_tcp`, one
   process per connection (`AnalyticsService.HttpConnection`), answering
-  JSON from `AnalyticsService.Router`.
+  JSON from `AnalyticsService.Router` (and the dashboard page).
 
   It exists, instead of OTP's httpd, for what httpd cannot do: deadlines
   for a request's head and body (a client sending a header line every few

@@ -1,7 +1,10 @@
 defmodule AnalyticsService.Router do
   @moduledoc """
-  The endpoints. Each takes the request and answers `{status, json_term}`;
-  nothing here knows about HTTP servers.
+  The endpoints. Each takes the request and answers `{status, json_term}`
+  (or, for the dashboard's page and assets, `{status, {:asset,
+  content_type, bytes}}`); nothing here knows about HTTP servers.
+
+      GET  /                             the dashboard (`AnalyticsService.Dashboard`)
 
       GET  /health                       cache state and age, Redis state
       GET  /metrics                      every metric with its points and span
@@ -33,7 +36,7 @@ defmodule AnalyticsService.Router do
   `no_metrics` (503) when Redis holds no metrics.
   """
   alias Analytics.{Cache, Series}
-  alias AnalyticsService.{BadRequest, JSON, Metrics, Params}
+  alias AnalyticsService.{BadRequest, Dashboard, JSON, Metrics, Params}
 
   @value Analytics.Expr.parse!("value")
   # Far more than any endpoint reads; decoding stays cheap.
@@ -47,7 +50,7 @@ defmodule AnalyticsService.Router do
           body: binary()
         }
 
-  @spec handle(request(), context()) :: {pos_integer(), term()}
+  @spec handle(request(), context()) :: {pos_integer(), term() | Dashboard.asset()}
   def handle(request, context) do
     request = %{request | query: decode_query(request.query)}
     route(request.method, request.path, request, context)
@@ -67,6 +70,15 @@ defmodule AnalyticsService.Router do
     URI.decode_query(query)
   rescue
     ArgumentError -> raise BadRequest, "malformed query string"
+  end
+
+  defp route("GET", [], _request, _context), do: {200, Dashboard.asset([])}
+
+  defp route("GET", ["assets", _name] = path, _request, _context) do
+    case Dashboard.asset(path) do
+      nil -> raise BadRequest, status: 404, message: "no such endpoint: /#{Enum.join(path, "/")}"
+      asset -> {200, asset}
+    end
   end
 
   defp route("GET", ["health"], _request, context), do: health(context)
@@ -98,6 +110,8 @@ defmodule AnalyticsService.Router do
   end
 
   defp known_route?("POST", ["query"]), do: true
+  defp known_route?("GET", []), do: true
+  defp known_route?("GET", ["assets", name]), do: Dashboard.asset(["assets", name]) != nil
   defp known_route?("GET", [single]), do: single in ["health", "metrics"]
 
   defp known_route?("GET", ["metrics", _name, what]),

@@ -1,0 +1,63 @@
+defmodule AnalyticsService.Dashboard do
+  @moduledoc """
+  The dashboard: a page at `GET /` (plain HTML, CSS and JavaScript in
+  `priv/dashboard`, built into the module at compile time) that draws the
+  service's answers with Chart.js.
+
+  Chart.js is Debian's (`libjs-chart.js`, installed by `scripts/setup.sh`)
+  and is served from where Debian puts it, at `/assets/chart.js`: nothing
+  comes from a CDN. Without the package that path answers 404 with a
+  message saying what to install, and the page says so.
+
+      GET /                        the page
+      GET /assets/dashboard.js     its script
+      GET /assets/dashboard.css    its style sheet
+      GET /assets/chart.js         Chart.js, from #{"/usr/share/javascript/chart.js"}
+  """
+  alias AnalyticsService.BadRequest
+
+  @chart_js "/usr/share/javascript/chart.js/chart.min.js"
+  @source Path.expand("../../priv/dashboard", __DIR__)
+  @files %{
+    "index.html" => "text/html; charset=utf-8",
+    "dashboard.js" => "text/javascript; charset=utf-8",
+    "dashboard.css" => "text/css; charset=utf-8"
+  }
+
+  for {file, _type} <- @files, do: @external_resource(Path.join(@source, file))
+  @contents Map.new(@files, fn {file, _} -> {file, File.read!(Path.join(@source, file))} end)
+
+  @typedoc "An answer that is not JSON: its content type and its bytes."
+  @type asset :: {:asset, String.t(), iodata()}
+
+  @doc """
+  The asset at `path` (`[]` is the page), or `nil` for a path that is not
+  one of the dashboard's.
+
+      iex> {:asset, "text/html; charset=utf-8", _html} = AnalyticsService.Dashboard.asset([])
+      iex> AnalyticsService.Dashboard.asset(["assets", "nope.js"])
+      nil
+  """
+  @spec asset([String.t()]) :: asset() | nil
+  def asset([]), do: file("index.html")
+  def asset(["assets", "chart.js"]), do: chart_js()
+  def asset(["assets", name]) when name in ["dashboard.js", "dashboard.css"], do: file(name)
+  def asset(_path), do: nil
+
+  defp file(name), do: {:asset, Map.fetch!(@files, name), Map.fetch!(@contents, name)}
+
+  # Read when asked (200 KB, from the page cache): an upgrade of the
+  # package is served without a rebuild.
+  defp chart_js do
+    case File.read(@chart_js) do
+      {:ok, bytes} ->
+        {:asset, "text/javascript; charset=utf-8", bytes}
+
+      {:error, reason} ->
+        raise BadRequest,
+          status: 404,
+          message:
+            "Chart.js is not installed (#{@chart_js}: #{:file.format_error(reason)}); apt-get install libjs-chart.js"
+    end
+  end
+end
