@@ -2,8 +2,9 @@
 # The main job: installs what is missing, builds, starts redis-server on a
 # free loopback port, loads 100 synthetic metrics x 1M points into it, and
 # runs the analytics service (examples/service) under the recommended BEAM
-# flags: it prints the URL, example curl commands and their answers, then
-# serves until Ctrl-C, which stops it and the redis-server it started.
+# flags: it prints the dashboard's URL, then example curl commands and their
+# answers, then serves until Ctrl-C, which stops it and the redis-server it
+# started.
 #
 #   bash scripts/demo.sh            serve until Ctrl-C
 #   bash scripts/demo.sh --once     print the answers and stop

@@ -1,7 +1,7 @@
 # The main job (run by scripts/demo.sh, which starts redis-server and passes
 # its port): loads synthetic metrics into Redis, starts the service, prints
-# how to query it with a few answers, and serves until interrupted (or exits
-# at once with --once).
+# the dashboard's URL, then how to query it with a few answers, and serves
+# until interrupted (or exits at once with --once).
 #
 #   mix run --no-halt run.exs --redis-port P [--port 8080] [--metrics 100]
 #     [--points 1000000] [--once]
@@ -56,6 +56,11 @@ say.(
 )
 
 base = "http://127.0.0.1:#{AnalyticsService.port()}"
+# The page first: it is what most people want to open.
+say.(
+  "the dashboard: #{base}/ (open it in a browser; #metric=NAME&from=T&to=T picks what it shows)"
+)
+
 [cpu, latency | _] = names
 day = 86_400
 

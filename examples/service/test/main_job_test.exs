@@ -42,7 +42,7 @@ defmodule AnalyticsService.MainJobTest do
     end
   end
 
-  test "run.exs serves on the port it is given after it says so; SIGTERM (demo.sh's Ctrl-C) stops it" do
+  test "run.exs prints the dashboard first, serves on the port it is given after it says so; SIGTERM (demo.sh's Ctrl-C) stops it" do
     server = RedisServer.start!()
     fixed = RedisServer.free_port()
     {port, os_pid} = run_main_job(server, ["--port", "#{fixed}"])
@@ -52,6 +52,16 @@ defmodule AnalyticsService.MainJobTest do
       Enum.find_value(lines, &Regex.run(~r/listens on http:\/\/127.0.0.1:(\d+)/, &1))
 
     assert http_port == "#{fixed}"
+
+    # The dashboard's URL comes first, before the curl examples, and serves the page.
+    dashboard = Enum.find_index(lines, &(&1 =~ "==> the dashboard: http://127.0.0.1:#{fixed}/ "))
+    first_curl = Enum.find_index(lines, &(&1 =~ "$ curl"))
+    assert dashboard && first_curl && dashboard < first_curl
+
+    {:ok, {{_, 200, _}, _, html}} =
+      :httpc.request(:get, {~c"http://127.0.0.1:#{fixed}/", []}, [], body_format: :binary)
+
+    assert html =~ "<title>analytics dashboard</title>"
 
     # The script has returned by now; the service must not have gone with it.
     for _ <- 1..5 do
