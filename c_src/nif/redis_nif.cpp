@@ -266,11 +266,25 @@ redis::Slot decode_slot(ErlNifEnv* env, ERL_NIF_TERM spec) {
         layout = redis::ColumnLayout::elements;
     } else if (enif_is_identical(items[0], atoms::odd_elements)) {
         layout = redis::ColumnLayout::odd_elements;
+    } else if (enif_is_identical(items[0], atoms::member_score_pairs)) {
+        layout = redis::ColumnLayout::member_score_pairs;
+    } else if (enif_is_identical(items[0], atoms::field_value_pairs)) {
+        layout = redis::ColumnLayout::field_value_pairs;
     } else {
         throw std::invalid_argument("bad reply layout: " + describe(env, items[0]));
     }
-    return redis::Slot{redis::ColumnDecoder(decode_dtype(env, items[1]), layout, decode_string(env, items[2], "key"),
-                                            decode_names(env, items[3]))};
+    // Pair layouts give a dtype per column: {first, second}.
+    const ERL_NIF_TERM* dtypes;
+    int columns;
+    const bool two = enif_get_tuple(env, items[1], &columns, &dtypes);
+    if (two != (layout == redis::ColumnLayout::member_score_pairs || layout == redis::ColumnLayout::field_value_pairs) ||
+        (two && columns != 2)) {
+        throw std::invalid_argument("bad reply dtypes for its layout: " + describe(env, spec));
+    }
+    const series::Dtype first = decode_dtype(env, two ? dtypes[0] : items[1]);
+    const series::Dtype second = two ? decode_dtype(env, dtypes[1]) : series::Dtype::f64;
+    return redis::Slot{
+        redis::ColumnDecoder(first, layout, decode_string(env, items[2], "key"), decode_names(env, items[3]), second)};
 }
 
 double request_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {

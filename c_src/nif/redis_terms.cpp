@@ -71,6 +71,10 @@ bool is_error_slot(const redis::SlotResult& slot) {
 ERL_NIF_TERM slot_to_term(ErlNifEnv* env, redis::SlotResult& slot) {
     if (auto* tree = std::get_if<redis::ReplyTree>(&slot)) return reply_to_term(env, *tree);
     if (auto* error = std::get_if<redis::SlotError>(&slot)) return make_redis_error(env, error->message);
+    if (auto* pair = std::get_if<redis::ColumnPair>(&slot)) {
+        return enif_make_tuple2(env, make_series(env, series::Series(std::move(pair->first))),
+                                make_series(env, series::Series(std::move(pair->second))));
+    }
     return make_series(env, series::Series(std::move(std::get<series::ColumnData>(slot))));
 }
 

@@ -313,11 +313,13 @@ void Engine::take_reply(InFlight& front) {
         front.results.emplace_back(std::move(target_.tree));
         return;
     }
-    auto column = decoder->finish();
-    if (auto* error = std::get_if<std::string>(&column)) {
+    auto columns = decoder->finish();
+    if (auto* error = std::get_if<std::string>(&columns)) {
         front.results.emplace_back(SlotError{std::move(*error)});
+    } else if (auto* pair = std::get_if<ColumnPair>(&columns)) {
+        front.results.emplace_back(std::move(*pair));
     } else {
-        front.results.emplace_back(std::move(std::get<series::ColumnData>(column)));
+        front.results.emplace_back(std::move(std::get<series::ColumnData>(columns)));
     }
 }
 

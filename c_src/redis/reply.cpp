@@ -18,8 +18,69 @@ void ReplyTree::add_array(std::size_t elements, bool root) {
     nodes_.push_back(Node{0, elements, Type::array});
 }
 
-ColumnDecoder::ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key, ElementNames names)
-    : dtype_(dtype), layout_(layout), key_(std::move(key)), names_(std::move(names)) {}
+void NumberColumn::reserve(std::size_t values) {
+    if (dtype_ == series::Dtype::f64) {
+        floats_.reserve(values);
+    } else {
+        integers_.reserve(values);
+    }
+}
+
+bool NumberColumn::append_text(std::string_view text) {
+    // Redis reads "+5" and "+inf" as numbers; from_chars takes no '+'.
+    if (text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
+    const char* first = text.data();
+    const char* last = first + text.size();
+    if (dtype_ == series::Dtype::i64) {
+        std::int64_t value;
+        const auto [end, ec] = std::from_chars(first, last, value);
+        if (ec != std::errc() || end != last) return false;
+        integers_.push_back(value);
+        return true;
+    }
+    // from_chars reads Redis's non-finite scores (inf, -inf, nan) too.
+    double value;
+    const auto [end, ec] = std::from_chars(first, last, value);
+    if (ec != std::errc() || end != last) return false;
+    floats_.push_back(value);
+    return true;
+}
+
+void NumberColumn::append_integer(long long value) {
+    if (dtype_ == series::Dtype::f64) {
+        floats_.push_back(static_cast<double>(value));
+    } else {
+        integers_.push_back(value);
+    }
+}
+
+bool NumberColumn::append_nil() {
+    if (dtype_ == series::Dtype::i64) return false;
+    floats_.push_back(std::numeric_limits<double>::quiet_NaN());
+    return true;
+}
+
+void NumberColumn::assign_packed(std::string_view bytes) {
+    const std::size_t n = bytes.size() / 8;
+    if (dtype_ == series::Dtype::f64) {
+        floats_.resize(n);
+        if (n) std::memcpy(floats_.data(), bytes.data(), n * 8);
+    } else {
+        integers_.resize(n);
+        if (n) std::memcpy(integers_.data(), bytes.data(), n * 8);
+    }
+}
+
+std::size_t NumberColumn::size() const { return dtype_ == series::Dtype::f64 ? floats_.size() : integers_.size(); }
+
+series::ColumnData NumberColumn::take() {
+    if (dtype_ == series::Dtype::f64) return series::ColumnData(std::move(floats_));
+    return series::ColumnData(std::move(integers_));
+}
+
+ColumnDecoder::ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key, ElementNames names,
+                             series::Dtype second)
+    : layout_(layout), key_(std::move(key)), names_(std::move(names)), first_(dtype), second_(second) {}
 
 void ColumnDecoder::fail(std::string message) {
     if (!error_) error_ = std::move(message);
@@ -32,13 +93,15 @@ std::size_t ColumnDecoder::bytes_for(int elements) const {
 
 void ColumnDecoder::on_root_array(int elements) {
     if (layout_ == ColumnLayout::packed) return fail(key_name() + " holds an array, not a packed binary value");
-    elements_ = layout_ == ColumnLayout::odd_elements ? elements / 2 : elements;
     // The budget has been charged for every declared element.
-    if (dtype_ == series::Dtype::f64) {
-        floats_.reserve(static_cast<std::size_t>(elements_));
-    } else {
-        integers_.reserve(static_cast<std::size_t>(elements_));
+    if (pairs()) {
+        elements_ = elements / 2;
+        first_.reserve(static_cast<std::size_t>(elements - elements / 2));
+        second_.reserve(static_cast<std::size_t>(elements / 2));
+        return;
     }
+    elements_ = layout_ == ColumnLayout::odd_elements ? elements / 2 : elements;
+    first_.reserve(static_cast<std::size_t>(elements_));
 }
 
 std::string ColumnDecoder::key_name() const {
@@ -49,45 +112,42 @@ std::string ColumnDecoder::key_name() const {
 }
 
 // `index` is the element's place in the reply; users know the list index
-// (LRANGE), the rank (ZRANGE) or the key (MGET).
+// (LRANGE), the rank (ZRANGE), the key (MGET) or the field (HGETALL).
 std::string ColumnDecoder::element_name(int index) const {
     if (!names_.keys.empty() && static_cast<std::size_t>(index) < names_.keys.size()) {
         return "the value of key " + names_.keys[static_cast<std::size_t>(index)];
     }
-    const bool scores = layout_ == ColumnLayout::odd_elements;
-    const long long position = scores ? index / 2 : index;
-    const std::string what = scores ? "the score at rank " : "list index ";
+    switch (layout_) {
+        case ColumnLayout::field_value_pairs:
+            // A bad field name is its own name (the text in the message).
+            return index % 2 == 0 ? "a field name of key " + key_ : "the value of field " + field_ + " of key " + key_;
+        case ColumnLayout::member_score_pairs:
+            return ranked_name(index % 2 == 0 ? "the member" : "the score", index / 2);
+        case ColumnLayout::odd_elements: return ranked_name("the score", index / 2);
+        default: return ranked_name("", index);
+    }
+}
+
+// A list index (`what` empty) or a rank, from the range the fetch asked for.
+std::string ColumnDecoder::ranked_name(const std::string& what, long long position) const {
+    const std::string prefix = what.empty() ? "list index " : what + " at rank ";
     if (names_.range) {
         const auto [start, stop] = *names_.range;
         // From a start >= 0 the reply begins at it; from a negative start and
         // stop it ends at stop (Redis clamps only a start before the head).
-        if (start >= 0) return what + std::to_string(start + position) + " of key " + key_;
-        if (stop < 0) return what + std::to_string(stop - (elements_ - 1 - position)) + " of key " + key_;
+        if (start >= 0) return prefix + std::to_string(start + position) + " of key " + key_;
+        if (stop < 0) return prefix + std::to_string(stop - (elements_ - 1 - position)) + " of key " + key_;
     }
-    return "element " + std::to_string(position) + " (from 0, in reply order) of key " + key_;
+    const std::string place = std::to_string(position) + " (from 0, in reply order) of key " + key_;
+    // Pairs of two columns say which of the two; the scores alone do not.
+    return layout_ == ColumnLayout::member_score_pairs ? what + " of pair " + place : "element " + place;
 }
 
 void ColumnDecoder::append_text(int index, std::string_view text) {
-    // Redis reads "+5" and "+inf" as numbers; from_chars takes no '+'.
-    if (text.size() > 1 && text[0] == '+' && text[1] != '-' && text[1] != '+') text.remove_prefix(1);
-    const char* first = text.data();
-    const char* last = first + text.size();
-    if (dtype_ == series::Dtype::i64) {
-        std::int64_t value;
-        const auto [end, ec] = std::from_chars(first, last, value);
-        if (ec != std::errc() || end != last) {
-            return fail(element_name(index) + " is not an i64: " + std::string(text));
-        }
-        integers_.push_back(value);
-        return;
-    }
-    // from_chars reads Redis's non-finite scores (inf, -inf, nan) too.
-    double value;
-    const auto [end, ec] = std::from_chars(first, last, value);
-    if (ec != std::errc() || end != last) {
-        return fail(element_name(index) + " is not a number: " + std::string(text));
-    }
-    floats_.push_back(value);
+    NumberColumn& column = column_for(index);
+    if (column.append_text(text)) return;
+    const char* what = column.dtype() == series::Dtype::i64 ? " is not an i64: " : " is not a number: ";
+    fail(element_name(index) + what + std::string(text));
 }
 
 void ColumnDecoder::on_string(bool at_root, int index, std::string_view text, int type) {
@@ -97,6 +157,7 @@ void ColumnDecoder::on_string(bool at_root, int index, std::string_view text, in
     }
     if (!at_root) {
         if (layout_ == ColumnLayout::odd_elements && index % 2 == 0) return;  // a member, not a score
+        if (layout_ == ColumnLayout::field_value_pairs && index % 2 == 0) field_.assign(text);
         return append_text(index, text);
     }
     if (layout_ != ColumnLayout::packed) return fail(key_name() + " holds a single value, not an array");
@@ -104,40 +165,31 @@ void ColumnDecoder::on_string(bool at_root, int index, std::string_view text, in
         return fail(key_name() + " holds " + std::to_string(text.size()) +
                     " bytes, not a whole number of 8-byte values");
     }
-    const std::size_t n = text.size() / 8;
-    if (dtype_ == series::Dtype::f64) {
-        floats_.resize(n);
-        if (n) std::memcpy(floats_.data(), text.data(), text.size());
-    } else {
-        integers_.resize(n);
-        if (n) std::memcpy(integers_.data(), text.data(), text.size());
-    }
+    first_.assign_packed(text);
 }
 
 void ColumnDecoder::on_integer(bool at_root, int index, long long value) {
     if (at_root) return fail(key_name() + " gave an integer reply, not numbers");
-    if (dtype_ == series::Dtype::f64) {
-        floats_.push_back(static_cast<double>(value));
-    } else {
-        integers_.push_back(value);
-    }
-    (void)index;
+    if (layout_ == ColumnLayout::odd_elements && index % 2 == 0) return;
+    column_for(index).append_integer(value);
 }
 
 void ColumnDecoder::on_nil(bool at_root, int index) {
     // A missing key is an empty series, as Redis treats a missing list.
     if (at_root) return;
-    if (dtype_ == series::Dtype::f64) {
-        floats_.push_back(std::numeric_limits<double>::quiet_NaN());
-    } else {
-        fail(element_name(index) + " is missing (nil) and :i64 has no NaN");
-    }
+    if (layout_ == ColumnLayout::odd_elements && index % 2 == 0) return;
+    if (!column_for(index).append_nil()) fail(element_name(index) + " is missing (nil) and :i64 has no NaN");
 }
 
-std::variant<series::ColumnData, std::string> ColumnDecoder::finish() {
+Decoded ColumnDecoder::finish() {
     if (error_) return *error_;
-    if (dtype_ == series::Dtype::f64) return series::ColumnData(std::move(floats_));
-    return series::ColumnData(std::move(integers_));
+    if (!pairs()) return first_.take();
+    // A well-formed reply has even length; a lone last element has no pair.
+    if (first_.size() != second_.size()) {
+        return key_name() + " gave an odd number of elements (" + std::to_string(first_.size() + second_.size()) +
+               "), not " + (layout_ == ColumnLayout::member_score_pairs ? "member-score" : "field-value") + " pairs";
+    }
+    return ColumnPair{first_.take(), second_.take()};
 }
 
 void ReplyTarget::aim(ColumnDecoder* column, bool discard) {

@@ -89,9 +89,11 @@ private:
 
 // How a fetch decodes its reply into numbers.
 enum class ColumnLayout {
-    packed,        // one bulk string of native-endian 8-byte values (GET)
-    elements,      // an array of decimal strings (LRANGE, HVALS, MGET)
-    odd_elements,  // [member, score, member, score, ...]: the scores (ZRANGE WITHSCORES)
+    packed,              // one bulk string of native-endian 8-byte values (GET)
+    elements,            // an array of decimal strings (LRANGE, HVALS, MGET)
+    odd_elements,        // [member, score, member, score, ...]: the scores (ZRANGE WITHSCORES)
+    member_score_pairs,  // the same reply into two columns: members and scores
+    field_value_pairs,   // [field, value, field, value, ...] into two columns (HGETALL)
 };
 
 // What a fetch asked for, so that a bad element is named the way the user
@@ -101,38 +103,79 @@ struct ElementNames {
     std::vector<std::string> keys;                         // MGET: element i is keys[i]'s value
 };
 
+// One column of numbers, appended as Redis's decimal text is read.
+class NumberColumn {
+public:
+    explicit NumberColumn(series::Dtype dtype) : dtype_(dtype) {}
+
+    void reserve(std::size_t values);
+    // Reads `text` as Redis reads numbers; false when it is not one of dtype.
+    bool append_text(std::string_view text);
+    void append_integer(long long value);
+    // NaN for f64; false for i64, which has none.
+    bool append_nil();
+    // `bytes` holds whole native-endian 8-byte values.
+    void assign_packed(std::string_view bytes);
+    std::size_t size() const;
+    series::Dtype dtype() const { return dtype_; }
+    series::ColumnData take();
+
+private:
+    series::Dtype dtype_;
+    series::AlignedVector<double> floats_;
+    series::AlignedVector<std::int64_t> integers_;
+};
+
+// The two columns of a pair layout, of equal length.
+struct ColumnPair {
+    series::ColumnData first;
+    series::ColumnData second;
+};
+
+// What a fetch's reply decodes to: a column, two, or the problem met.
+using Decoded = std::variant<series::ColumnData, ColumnPair, std::string>;
+
 // Numbers decoded while the reply is read. On a bad element the decoder keeps
 // consuming the reply (the connection must stay in sync) and records the first
 // problem in `error`.
 class ColumnDecoder {
 public:
-    ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key, ElementNames names = {});
+    // `second` is the dtype of a pair layout's second column (scores, values).
+    ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key, ElementNames names = {},
+                  series::Dtype second = series::Dtype::f64);
 
-    // The bytes an array of `elements` adds to the column.
+    // The bytes an array of `elements` adds to the column(s).
     std::size_t bytes_for(int elements) const;
     void on_root_array(int elements);
     void on_string(bool at_root, int index, std::string_view text, int type);
     void on_integer(bool at_root, int index, long long value);
     void on_nil(bool at_root, int index);
 
-    // The column, or the reply's error / the decoding problem.
-    std::variant<series::ColumnData, std::string> finish();
+    // The column (two for a pair layout), or the reply's error / the decoding
+    // problem.
+    Decoded finish();
     // Whether the error came from the server (-ERR) rather than decoding.
     bool server_error() const { return server_error_; }
 
 private:
+    bool pairs() const {
+        return layout_ == ColumnLayout::member_score_pairs || layout_ == ColumnLayout::field_value_pairs;
+    }
+    // Where reply element `index` goes: a pair's second element to second_.
+    NumberColumn& column_for(int index) { return pairs() && index % 2 == 1 ? second_ : first_; }
     void fail(std::string message);
     void append_text(int index, std::string_view text);
     std::string element_name(int index) const;
+    std::string ranked_name(const std::string& what, long long position) const;
     std::string key_name() const;
 
-    series::Dtype dtype_;
     ColumnLayout layout_;
     std::string key_;
     ElementNames names_;
-    long long elements_ = 0;  // declared by the root array (scores only, for WITHSCORES)
-    series::AlignedVector<double> floats_;
-    series::AlignedVector<std::int64_t> integers_;
+    long long elements_ = 0;  // declared by the root array (scores or pairs, for WITHSCORES)
+    NumberColumn first_;
+    NumberColumn second_;  // pair layouts only
+    std::string field_;    // HGETALL: the field whose value is read next, to name a bad value
     std::optional<std::string> error_;
     bool server_error_ = false;
 };

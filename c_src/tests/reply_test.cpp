@@ -1,8 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "../redis/reply.hpp"
 
@@ -35,7 +39,7 @@ int feed_all(redisReader* reader, const std::string& wire, ReplyTarget& target) 
 }
 
 template <typename T>
-std::vector<T> values_of(std::variant<analytics::series::ColumnData, std::string> result) {
+std::vector<T> values_of(Decoded result) {
     const auto& column = std::get<analytics::series::ColumnData>(result);
     const auto& v = std::get<analytics::series::AlignedVector<T>>(column);
     return std::vector<T>(v.begin(), v.end());
@@ -258,4 +262,125 @@ TEST_CASE("a discarded reply keeps the reader in sync and stores nothing", "[rep
     target.reset();
     REQUIRE(read_one(reader.get(), "+PONG\r\n", target));
     CHECK(target.tree.text(target.tree.root()) == "PONG");
+}
+
+namespace {
+
+template <typename First, typename Second>
+std::pair<std::vector<First>, std::vector<Second>> pair_of(Decoded result) {
+    auto& pair = std::get<ColumnPair>(result);
+    const auto& first = std::get<analytics::series::AlignedVector<First>>(pair.first);
+    const auto& second = std::get<analytics::series::AlignedVector<Second>>(pair.second);
+    return {std::vector<First>(first.begin(), first.end()), std::vector<Second>(second.begin(), second.end())};
+}
+
+// A flat array reply of bulk strings.
+std::string array_of(std::initializer_list<std::string> elements) {
+    // Appended piece by piece: GCC 12's -Wrestrict misfires on "*" + to_string(...).
+    std::string wire("*");
+    wire.append(std::to_string(elements.size())).append("\r\n");
+    for (const auto& e : elements) wire.append("$").append(std::to_string(e.size())).append("\r\n").append(e).append("\r\n");
+    return wire;
+}
+
+}  // namespace
+
+TEST_CASE("member-score pairs decode into two columns, at every split point", "[reply]") {
+    auto reader = make_reader();
+    ColumnDecoder decoder(Dtype::i64, ColumnLayout::member_score_pairs, "z", ElementNames{std::make_pair(0LL, -1LL), {}});
+    ReplyTarget target(kLimit);
+    target.aim(&decoder, false);
+    const std::string wire =
+        array_of({"1700000000000", "1.5", "-9223372036854775808", "+inf", "+42", "-2e3", "9223372036854775807", "nan"});
+    REQUIRE(read_one(reader.get(), wire, target));
+    CHECK(target.tree.empty());
+    CHECK(target.budget.used() == 8 * sizeof(double));  // one number per element, nothing kept of the text
+    const auto [members, scores] = pair_of<std::int64_t, double>(decoder.finish());
+    CHECK(members == std::vector<std::int64_t>{1'700'000'000'000, INT64_MIN, 42, INT64_MAX});
+    REQUIRE(scores.size() == 4);
+    CHECK(scores[0] == 1.5);
+    CHECK(scores[1] == INFINITY);
+    CHECK(scores[2] == -2000.0);
+    CHECK(std::isnan(scores[3]));
+}
+
+TEST_CASE("field-value pairs decode into two columns, at every split point", "[reply]") {
+    auto reader = make_reader();
+    ColumnDecoder decoder(Dtype::f64, ColumnLayout::field_value_pairs, "h", {}, Dtype::i64);
+    ReplyTarget target(kLimit);
+    target.aim(&decoder, false);
+    REQUIRE(read_one(reader.get(), array_of({"0.25", "7", "-1", "+8", "1e3", "-9"}), target));
+    const auto [fields, values] = pair_of<double, std::int64_t>(decoder.finish());
+    CHECK(fields == std::vector<double>{0.25, -1.0, 1000.0});
+    CHECK(values == std::vector<std::int64_t>{7, 8, -9});
+}
+
+TEST_CASE("a pair reply of odd length is an error, not columns of unequal length", "[reply]") {
+    auto reader = make_reader();
+    ReplyTarget target(kLimit);
+    for (const auto& [layout, wire, message] :
+         {std::tuple{ColumnLayout::member_score_pairs, array_of({"1", "2", "3"}),
+                     "key k gave an odd number of elements (3), not member-score pairs"},
+          std::tuple{ColumnLayout::field_value_pairs, array_of({"1"}),
+                     "key k gave an odd number of elements (1), not field-value pairs"}}) {
+        ColumnDecoder decoder(Dtype::i64, layout, "k");
+        target.reset();
+        target.aim(&decoder, false);
+        REQUIRE(read_one(reader.get(), wire, target));
+        CHECK(error_of(decoder) == message);
+    }
+    // The reader stays in step: the next reply is read whole.
+    ColumnDecoder next(Dtype::i64, ColumnLayout::field_value_pairs, "k", {}, Dtype::i64);
+    target.reset();
+    target.aim(&next, false);
+    REQUIRE(read_one(reader.get(), array_of({"1", "2"}), target));
+    CHECK(pair_of<std::int64_t, std::int64_t>(next.finish()).second == std::vector<std::int64_t>{2});
+}
+
+TEST_CASE("a bad member, score, field or value is named by rank or field", "[reply]") {
+    auto reader = make_reader();
+    ReplyTarget target(kLimit);
+    const auto error_for = [&](ColumnDecoder decoder, const std::string& wire) {
+        target.reset();
+        target.aim(&decoder, false);
+        REQUIRE(read_one(reader.get(), wire, target));
+        return error_of(decoder);
+    };
+    const auto ranked = [](long long start, long long stop) {
+        return ColumnDecoder(Dtype::i64, ColumnLayout::member_score_pairs, "z", ElementNames{std::make_pair(start, stop), {}});
+    };
+    const std::string bad_member = array_of({"1", "1", "abc", "2", "3", "3"});
+    // ZRANGE z 5 9: the reply starts at rank 5.
+    CHECK(error_for(ranked(5, 9), bad_member) == "the member at rank 6 of key z is not an i64: abc");
+    // ZRANGE z -3 -1: the reply ends at rank -1.
+    CHECK(error_for(ranked(-3, -1), bad_member) == "the member at rank -2 of key z is not an i64: abc");
+    // ZRANGE z -10 10: where the reply starts depends on the set's size.
+    CHECK(error_for(ranked(-10, 10), bad_member) == "the member of pair 1 (from 0, in reply order) of key z is not an i64: abc");
+    CHECK(error_for(ranked(0, -1), array_of({"1", "1", "2", "x"})) == "the score at rank 1 of key z is not a number: x");
+    CHECK(error_for(ranked(0, -1), array_of({"1.5", "1"})) == "the member at rank 0 of key z is not an i64: 1.5");
+
+    const ColumnDecoder hash(Dtype::i64, ColumnLayout::field_value_pairs, "h", {}, Dtype::f64);
+    CHECK(error_for(hash, array_of({"1", "2", "f", "3"})) == "a field name of key h is not an i64: f");
+    CHECK(error_for(hash, array_of({"1", "2", "17", "x", "18", "y"})) == "the value of field 17 of key h is not a number: x");
+
+    CHECK(error_for(hash, "-WRONGTYPE Operation against a key\r\n") == "WRONGTYPE Operation against a key (key h)");
+    CHECK(error_for(hash, "*2\r\n$1\r\n1\r\n*1\r\n:1\r\n") == "the value of field 1 of key h is not a number: (nested array)");
+}
+
+TEST_CASE("a missing key gives two empty columns; pairs are charged per element", "[reply]") {
+    auto reader = make_reader();
+    ReplyTarget target(kLimit);
+    ColumnDecoder decoder(Dtype::i64, ColumnLayout::field_value_pairs, "missing");
+    target.aim(&decoder, false);
+    REQUIRE(read_one(reader.get(), "*0\r\n", target));
+    const auto [fields, values] = pair_of<std::int64_t, double>(decoder.finish());
+    CHECK(fields.empty());
+    CHECK(values.empty());
+
+    // 2^17 pairs need 2 MB of columns: refused by a 1 MB budget before any arrives.
+    ColumnDecoder big(Dtype::i64, ColumnLayout::member_score_pairs, "z");
+    target.reset();
+    target.aim(&big, false);
+    REQUIRE(feed_all(reader.get(), "*262144\r\n", target) == REDIS_ERR);
+    CHECK(target.budget.exceeded());
 }

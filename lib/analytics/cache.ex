@@ -54,7 +54,8 @@ defmodule Analytics.Cache do
       show it.
     * `:keys` - a list of `{key, dtype}`, each a packed binary value fetched
       with `{:get, key, dtype}`, or `{name, spec}` with any fetch spec of
-      `Analytics.Redis.fetch/3`.
+      `Analytics.Redis.fetch/3` that gives one Series (the two-column specs
+      `:zrange_with_scores` and `:hgetall` raise `ArgumentError`).
     * `:scan` - a list of `{pattern, dtype}`: every key SCAN finds for the
       pattern is cached as `{key, dtype}`, found again on every refresh;
       keys that vanish from Redis vanish from the cache.
@@ -269,6 +270,13 @@ defmodule Analytics.Cache do
   defp entry!({_name, spec} = entry) when is_tuple(spec) do
     # Raises ArgumentError for a bad spec now rather than at every refresh.
     Redis.Spec.to_request(spec)
+
+    if Redis.Spec.two_columns?(spec) do
+      raise ArgumentError,
+            "Analytics.Cache stores one Series per entry, and #{inspect(spec)} fetches two columns; " <>
+              "fetch it with Analytics.Redis.fetch/3, or cache one column (:zrange_scores, :hvals)"
+    end
+
     entry
   end
 

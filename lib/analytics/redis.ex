@@ -81,6 +81,8 @@ defmodule Analytics.Redis do
   @type value :: binary() | integer() | nil | [value()] | Analytics.Redis.Error.t()
   @type error :: Analytics.Redis.Error.t() | ConnectionError.t()
   @type call_option :: {:timeout, timeout()}
+  @typedoc "What a fetch spec gives: one Series, or two for a two-column spec."
+  @type fetched :: Analytics.Series.t() | {Analytics.Series.t(), Analytics.Series.t()}
   @type option ::
           {:url, String.t()}
           | {:host, String.t()}
@@ -295,7 +297,16 @@ defmodule Analytics.Redis do
   `{:zrangebyscore, key, min, max, dtype}` (the scores from `min` to `max`,
   as `dtype`; a bound is a number, `:infinity`, `:neg_infinity`, or a string
   as Redis takes it, such as `"(1.5"` for an exclusive bound).
-  A missing key gives an empty Series; a missing MGET value is NaN (`:f64`).
+
+  Two specs give two columns, `{first, second}`, Series of the same length:
+  `{:zrange_with_scores, key, start, stop, member_dtype}` (ZRANGE ...
+  WITHSCORES: the members ranked `start..stop` as numbers of
+  `member_dtype`, and their scores as `:f64`) and
+  `{:hgetall, key, field_dtype, value_dtype}` (HGETALL: the field names and
+  their values, in the hash's order).
+
+  A missing key gives an empty Series (two for a two-column spec); a missing
+  MGET value is NaN (`:f64`).
   Decimal text is read as Redis reads numbers: an optional sign (`"+5"`),
   and for `:f64` exponents, `inf`, `+inf`, `-inf` and `nan`.
 
@@ -303,14 +314,23 @@ defmodule Analytics.Redis do
   gives `{:error, %Error{}}` whose message names the key and the spec, and
   a bad element by where it is: the list index for `:lrange` (counted from
   the end when `start` and `stop` are negative, as Redis counts), the rank
-  for `:zrange_scores`, the key for `:mget`, the 0-based place in the reply
-  for `:hvals` and `:zrangebyscore`:
+  for `:zrange_scores` and `:zrange_with_scores` ("the member at rank 3",
+  "the score at rank 3"), the key for `:mget`, the field for `:hgetall`
+  ("a field name of key h is not an i64: f", "the value of field 17 of key
+  h is not a number: x"), the 0-based place in the reply for `:hvals` and
+  `:zrangebyscore`:
 
       {:error, %Analytics.Redis.Error{message: "list index 1 of key k is not a number: two, " <>
                                                ~s(fetching {:lrange, "k", 0, -1, :f64})}}
+
+  ## Examples
+
+      {:ok, series} = Analytics.Redis.fetch(conn, {:lrange, "latencies", 0, -1, :f64})
+      {:ok, {timestamps, values}} = Analytics.Redis.fetch(conn, {:zrange_with_scores, "cpu", 0, -1, :i64})
+      {:ok, {fields, values}} = Analytics.Redis.fetch(conn, {:hgetall, "hits", :i64, :i64})
   """
   @spec fetch(conn(), Spec.t(), [call_option()]) ::
-          {:ok, Analytics.Series.t()} | {:error, error()}
+          {:ok, fetched()} | {:error, error()}
   def fetch(conn, spec, opts \\ []) do
     timeout = Options.call_timeout!(opts)
     {command, slot} = Spec.to_request(spec)
@@ -323,7 +343,8 @@ defmodule Analytics.Redis do
 
   @doc """
   Like `fetch/3`, but returns `{:ok, ref}` at once; the caller later receives
-  `{:analytics_redis, ref, {:ok, series} | {:error, error}}`.
+  `{:analytics_redis, ref, {:ok, series} | {:error, error}}` (`{:ok, {first,
+  second}}` for a two-column spec).
 
   ## Example
 
@@ -340,15 +361,16 @@ defmodule Analytics.Redis do
   end
 
   @doc """
-  Fetches many specs in one round trip: `{:ok, results}` with a Series or an
-  `%Error{}` per spec, in order. Options as in `command/3`.
+  Fetches many specs in one round trip: `{:ok, results}` with a Series (a
+  `{first, second}` tuple of Series for a two-column spec) or an `%Error{}`
+  per spec, in order. Options as in `command/3`.
 
   ## Example
 
       {:ok, [a, b]} = Analytics.Redis.fetch_many(conn, [{:get, "a", :f64}, {:hvals, "h", :i64}])
   """
   @spec fetch_many(conn(), [Spec.t()], [call_option()]) ::
-          {:ok, [Analytics.Series.t() | Analytics.Redis.Error.t()]} | {:error, error()}
+          {:ok, [fetched() | Analytics.Redis.Error.t()]} | {:error, error()}
   def fetch_many(conn, specs, opts \\ [])
 
   def fetch_many(conn, [_ | _] = specs, opts) do

@@ -9,6 +9,8 @@ defmodule Analytics.Redis.Spec do
           | {:hvals, binary(), Analytics.Series.dtype()}
           | {:zrange_scores, binary(), integer(), integer()}
           | {:zrangebyscore, binary(), score_bound(), score_bound(), Analytics.Series.dtype()}
+          | {:zrange_with_scores, binary(), integer(), integer(), Analytics.Series.dtype()}
+          | {:hgetall, binary(), Analytics.Series.dtype(), Analytics.Series.dtype()}
 
   # A number, an infinity, or a bound as Redis writes it ("(1.5" is exclusive).
   @type score_bound :: number() | :infinity | :neg_infinity | String.t()
@@ -45,7 +47,24 @@ defmodule Analytics.Redis.Spec do
         {["ZRANGEBYSCORE", key, score_bound(min, spec), score_bound(max, spec), "WITHSCORES"],
          {:odd_elements, dtype, key, nil}}
 
+  def to_request({:zrange_with_scores, key, start, stop, member_dtype})
+      when is_binary(key) and is_integer(start) and is_integer(stop) and member_dtype in @dtypes,
+      do:
+        {["ZRANGE", key, Integer.to_string(start), Integer.to_string(stop), "WITHSCORES"],
+         {:member_score_pairs, {member_dtype, :f64}, key, {start, stop}}}
+
+  def to_request({:hgetall, key, field_dtype, value_dtype})
+      when is_binary(key) and field_dtype in @dtypes and value_dtype in @dtypes,
+      do: {["HGETALL", key], {:field_value_pairs, {field_dtype, value_dtype}, key, nil}}
+
   def to_request(spec), do: bad!(spec)
+
+  @doc false
+  # Whether the spec's result is a {first, second} tuple of Series.
+  def two_columns?(spec) when is_tuple(spec) and tuple_size(spec) > 0,
+    do: elem(spec, 0) in [:zrange_with_scores, :hgetall]
+
+  def two_columns?(_spec), do: false
 
   defp score_bound(bound, _spec) when is_integer(bound), do: Integer.to_string(bound)
   defp score_bound(bound, _spec) when is_float(bound), do: Float.to_string(bound)
@@ -57,8 +76,9 @@ defmodule Analytics.Redis.Spec do
   defp bad!(spec) do
     raise ArgumentError,
           "bad fetch spec: #{inspect(spec)}; expected {:get, key, dtype}, {:mget, [key, ...], dtype}, " <>
-            "{:lrange, key, start, stop, dtype}, {:hvals, key, dtype}, {:zrange_scores, key, start, stop} " <>
-            "or {:zrangebyscore, key, min, max, dtype}, with binary keys, integer ranks, score bounds " <>
-            "that are numbers, :infinity, :neg_infinity or strings such as \"(1.5\", and dtype :f64 or :i64"
+            "{:lrange, key, start, stop, dtype}, {:hvals, key, dtype}, {:zrange_scores, key, start, stop}, " <>
+            "{:zrangebyscore, key, min, max, dtype}, {:zrange_with_scores, key, start, stop, member_dtype} " <>
+            "or {:hgetall, key, field_dtype, value_dtype}, with binary keys, integer ranks, score bounds " <>
+            "that are numbers, :infinity, :neg_infinity or strings such as \"(1.5\", and dtypes :f64 or :i64"
   end
 end
