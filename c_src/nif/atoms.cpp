@@ -13,7 +13,7 @@ ERL_NIF_TERM approx_n_distinct, approx_quantile, hll_state, dd_state;
 ERL_NIF_TERM m4, lttb;
 ERL_NIF_TERM ok, error, analytics_redis, reason, address, redis_error, redis_connection_error;
 ERL_NIF_TERM timeout, disconnected, closed, protocol_error, reply_too_large;
-ERL_NIF_TERM tree, packed, elements, odd_elements, member_score_pairs, field_value_pairs, single, many;
+ERL_NIF_TERM tree, packed, elements, odd_elements, member_score_pairs, field_value_pairs, stream_fields, single, many;
 
 void init(ErlNifEnv* env) {
     auto atom = [env](const char* name) { return enif_make_atom(env, name); };
@@ -72,6 +72,7 @@ void init(ErlNifEnv* env) {
     odd_elements = atom("odd_elements");
     member_score_pairs = atom("member_score_pairs");
     field_value_pairs = atom("field_value_pairs");
+    stream_fields = atom("stream_fields");
     single = atom("single");
     many = atom("many");
 }

@@ -19,7 +19,8 @@ extern ERL_NIF_TERM m4, lttb;
 // Redis engine messages and errors.
 extern ERL_NIF_TERM ok, error, analytics_redis, reason, address, redis_error, redis_connection_error;
 extern ERL_NIF_TERM timeout, disconnected, closed, protocol_error, reply_too_large;
-extern ERL_NIF_TERM tree, packed, elements, odd_elements, member_score_pairs, field_value_pairs, single, many;
+extern ERL_NIF_TERM tree, packed, elements, odd_elements, member_score_pairs, field_value_pairs, stream_fields, single,
+    many;
 
 void init(ErlNifEnv* env);
 

@@ -252,11 +252,32 @@ redis::ElementNames decode_names(ErlNifEnv* env, ERL_NIF_TERM term) {
     return names;
 }
 
+// A pair or stream layout's {first, second} dtypes; a single dtype otherwise.
+std::pair<series::Dtype, series::Dtype> decode_dtypes(ErlNifEnv* env, ERL_NIF_TERM term, bool two, ERL_NIF_TERM spec) {
+    const ERL_NIF_TERM* dtypes;
+    int columns;
+    const bool tuple = enif_get_tuple(env, term, &columns, &dtypes);
+    if (tuple != two || (two && columns != 2)) {
+        throw std::invalid_argument("bad reply dtypes for its layout: " + describe(env, spec));
+    }
+    if (!two) return {decode_dtype(env, term), series::Dtype::f64};
+    return {decode_dtype(env, dtypes[0]), decode_dtype(env, dtypes[1])};
+}
+
+std::vector<std::string> decode_fields(ErlNifEnv* env, ERL_NIF_TERM term) {
+    std::vector<std::string> fields;
+    ERL_NIF_TERM field, rest = term;
+    while (enif_get_list_cell(env, rest, &field, &rest)) fields.push_back(decode_string(env, field, "field"));
+    if (!enif_is_empty_list(env, rest)) throw std::invalid_argument("bad stream fields: " + describe(env, term));
+    return fields;
+}
+
+// {layout, dtype(s), key, names} or, for a stream, {layout, dtypes, key, nil, fields}.
 redis::Slot decode_slot(ErlNifEnv* env, ERL_NIF_TERM spec) {
     if (enif_is_identical(spec, atoms::tree)) return redis::Slot{};
     int arity;
     const ERL_NIF_TERM* items;
-    if (!enif_get_tuple(env, spec, &arity, &items) || arity != 4) {
+    if (!enif_get_tuple(env, spec, &arity, &items) || arity < 4) {
         throw std::invalid_argument("bad reply slot: " + describe(env, spec));
     }
     redis::ColumnLayout layout;
@@ -270,21 +291,19 @@ redis::Slot decode_slot(ErlNifEnv* env, ERL_NIF_TERM spec) {
         layout = redis::ColumnLayout::member_score_pairs;
     } else if (enif_is_identical(items[0], atoms::field_value_pairs)) {
         layout = redis::ColumnLayout::field_value_pairs;
+    } else if (enif_is_identical(items[0], atoms::stream_fields)) {
+        layout = redis::ColumnLayout::stream_fields;
     } else {
         throw std::invalid_argument("bad reply layout: " + describe(env, items[0]));
     }
-    // Pair layouts give a dtype per column: {first, second}.
-    const ERL_NIF_TERM* dtypes;
-    int columns;
-    const bool two = enif_get_tuple(env, items[1], &columns, &dtypes);
-    if (two != (layout == redis::ColumnLayout::member_score_pairs || layout == redis::ColumnLayout::field_value_pairs) ||
-        (two && columns != 2)) {
-        throw std::invalid_argument("bad reply dtypes for its layout: " + describe(env, spec));
-    }
-    const series::Dtype first = decode_dtype(env, two ? dtypes[0] : items[1]);
-    const series::Dtype second = two ? decode_dtype(env, dtypes[1]) : series::Dtype::f64;
-    return redis::Slot{
-        redis::ColumnDecoder(first, layout, decode_string(env, items[2], "key"), decode_names(env, items[3]), second)};
+    const bool stream = layout == redis::ColumnLayout::stream_fields;
+    if (arity != (stream ? 5 : 4)) throw std::invalid_argument("bad reply slot: " + describe(env, spec));
+    const bool two = stream || layout == redis::ColumnLayout::member_score_pairs ||
+                     layout == redis::ColumnLayout::field_value_pairs;
+    const auto [first, second] = decode_dtypes(env, items[1], two, spec);
+    return redis::Slot{redis::ColumnDecoder(first, layout, decode_string(env, items[2], "key"),
+                                            decode_names(env, items[3]), second,
+                                            stream ? decode_fields(env, items[4]) : std::vector<std::string>{})};
 }
 
 double request_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {

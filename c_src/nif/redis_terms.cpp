@@ -71,9 +71,11 @@ bool is_error_slot(const redis::SlotResult& slot) {
 ERL_NIF_TERM slot_to_term(ErlNifEnv* env, redis::SlotResult& slot) {
     if (auto* tree = std::get_if<redis::ReplyTree>(&slot)) return reply_to_term(env, *tree);
     if (auto* error = std::get_if<redis::SlotError>(&slot)) return make_redis_error(env, error->message);
-    if (auto* pair = std::get_if<redis::ColumnPair>(&slot)) {
-        return enif_make_tuple2(env, make_series(env, series::Series(std::move(pair->first))),
-                                make_series(env, series::Series(std::move(pair->second))));
+    if (auto* set = std::get_if<redis::ColumnSet>(&slot)) {
+        std::vector<ERL_NIF_TERM> columns;
+        columns.reserve(set->columns.size());
+        for (auto& column : set->columns) columns.push_back(make_series(env, series::Series(std::move(column))));
+        return enif_make_tuple_from_array(env, columns.data(), static_cast<unsigned>(columns.size()));
     }
     return make_series(env, series::Series(std::move(std::get<series::ColumnData>(slot))));
 }

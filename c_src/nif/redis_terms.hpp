@@ -18,7 +18,7 @@ ERL_NIF_TERM failure_reason(redis::FailureKind kind);
 // A reply as Redix gives it: binaries, integers, nil, lists, and
 // %Analytics.Redis.Error{} for error replies.
 ERL_NIF_TERM reply_to_term(ErlNifEnv* env, const redis::ReplyTree& tree);
-// One slot: a reply term, a %Series{}, a {%Series{}, %Series{}}, or an %Error{}.
+// One slot: a reply term, a %Series{}, a tuple of them (several columns), or an %Error{}.
 ERL_NIF_TERM slot_to_term(ErlNifEnv* env, redis::SlotResult& slot);
 // Whether a slot holds an error (for {:error, _} of single-slot requests).
 bool is_error_slot(const redis::SlotResult& slot);

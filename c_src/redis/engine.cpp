@@ -316,8 +316,8 @@ void Engine::take_reply(InFlight& front) {
     auto columns = decoder->finish();
     if (auto* error = std::get_if<std::string>(&columns)) {
         front.results.emplace_back(SlotError{std::move(*error)});
-    } else if (auto* pair = std::get_if<ColumnPair>(&columns)) {
-        front.results.emplace_back(std::move(*pair));
+    } else if (auto* set = std::get_if<ColumnSet>(&columns)) {
+        front.results.emplace_back(std::move(*set));
     } else {
         front.results.emplace_back(std::move(std::get<series::ColumnData>(columns)));
     }

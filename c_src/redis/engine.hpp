@@ -32,12 +32,12 @@ enum class FailureKind {
     reply_too_large,  // a reply over max_reply_bytes; the connection is reset
 };
 
-// The outcome of one reply slot: a tree, a column, two columns, or an error
+// The outcome of one reply slot: a tree, a column, several, or an error
 // (from the server, or a decoding problem naming key and element).
 struct SlotError {
     std::string message;
 };
-using SlotResult = std::variant<ReplyTree, series::ColumnData, ColumnPair, SlotError>;
+using SlotResult = std::variant<ReplyTree, series::ColumnData, ColumnSet, SlotError>;
 
 // Live engines and callers (requests not yet answered or dropped), for leak
 // checks (Analytics.native_counters/0).

@@ -1,5 +1,6 @@
 #include "reply.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -79,19 +80,32 @@ series::ColumnData NumberColumn::take() {
 }
 
 ColumnDecoder::ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key, ElementNames names,
-                             series::Dtype second)
-    : layout_(layout), key_(std::move(key)), names_(std::move(names)), first_(dtype), second_(second) {}
+                             series::Dtype second, std::vector<std::string> fields)
+    : layout_(layout),
+      key_(std::move(key)),
+      names_(std::move(names)),
+      first_(dtype),
+      second_(second),
+      fields_(std::move(fields)),
+      field_columns_(fields_.size(), NumberColumn(second)) {}
 
 void ColumnDecoder::fail(std::string message) {
     if (!error_) error_ = std::move(message);
 }
 
-std::size_t ColumnDecoder::bytes_for(int elements) const {
+std::size_t ColumnDecoder::bytes_for(int depth, int elements) const {
+    if (layout_ == ColumnLayout::stream_fields) {
+        // Each entry gives one number per column, charged with the reply;
+        // nothing of an entry's own arrays is kept.
+        return depth == 0 ? static_cast<std::size_t>(elements) * (1 + fields_.size()) * sizeof(double) : 0;
+    }
     const auto values = static_cast<std::size_t>(layout_ == ColumnLayout::odd_elements ? elements / 2 : elements);
     return values * sizeof(double);
 }
 
-void ColumnDecoder::on_root_array(int elements) {
+void ColumnDecoder::on_array(int depth, int index, int elements) {
+    if (layout_ == ColumnLayout::stream_fields) return on_stream_array(depth, index, elements);
+    if (depth > 0) return append_text(index, "(nested array)");
     if (layout_ == ColumnLayout::packed) return fail(key_name() + " holds an array, not a packed binary value");
     // The budget has been charged for every declared element.
     if (pairs()) {
@@ -150,12 +164,13 @@ void ColumnDecoder::append_text(int index, std::string_view text) {
     fail(element_name(index) + what + std::string(text));
 }
 
-void ColumnDecoder::on_string(bool at_root, int index, std::string_view text, int type) {
+void ColumnDecoder::on_string(int depth, int index, std::string_view text, int type) {
     if (type == REDIS_REPLY_ERROR) {
-        server_error_ = at_root;
+        server_error_ = depth == 0;
         return fail(std::string(text) + " (" + key_name() + ")");
     }
-    if (!at_root) {
+    if (layout_ == ColumnLayout::stream_fields && depth > 0) return on_stream_string(depth, index, text);
+    if (depth > 0) {
         if (layout_ == ColumnLayout::odd_elements && index % 2 == 0) return;  // a member, not a score
         if (layout_ == ColumnLayout::field_value_pairs && index % 2 == 0) field_.assign(text);
         return append_text(index, text);
@@ -168,28 +183,125 @@ void ColumnDecoder::on_string(bool at_root, int index, std::string_view text, in
     first_.assign_packed(text);
 }
 
-void ColumnDecoder::on_integer(bool at_root, int index, long long value) {
-    if (at_root) return fail(key_name() + " gave an integer reply, not numbers");
+void ColumnDecoder::on_integer(int depth, int index, long long value) {
+    if (depth == 0) return fail(key_name() + " gave an integer reply, not numbers");
+    if (layout_ == ColumnLayout::stream_fields) {
+        if (depth != 3) return fail_not_an_entry(depth, index);
+        if (NumberColumn* column = stream_column(depth, index)) column->append_integer(value);
+        return;
+    }
     if (layout_ == ColumnLayout::odd_elements && index % 2 == 0) return;
     column_for(index).append_integer(value);
 }
 
-void ColumnDecoder::on_nil(bool at_root, int index) {
+void ColumnDecoder::on_nil(int depth, int index) {
     // A missing key is an empty series, as Redis treats a missing list.
-    if (at_root) return;
+    if (depth == 0) return;
+    if (layout_ == ColumnLayout::stream_fields) {
+        // An entry with no field list (a deleted entry, as XREADGROUP gives).
+        if (depth == 2 && index == 1) return;
+        if (depth != 3 || index % 2 == 0) return fail_not_an_entry(depth, index);
+        NumberColumn* column = stream_column(depth, index);
+        if (column && !column->append_nil()) fail(stream_value_name() + " is missing (nil) and :i64 has no NaN");
+        return;
+    }
     if (layout_ == ColumnLayout::odd_elements && index % 2 == 0) return;
     if (!column_for(index).append_nil()) fail(element_name(index) + " is missing (nil) and :i64 has no NaN");
 }
 
+void ColumnDecoder::fail_not_an_entry(int depth, int index) {
+    const long long entry = depth == 1 ? index : entry_;
+    fail("entry " + std::to_string(entry) + " (from 0, in reply order) of key " + key_ +
+         " is not [id, [field, value, ...]]");
+}
+
+void ColumnDecoder::on_stream_array(int depth, int index, int elements) {
+    if (depth == 0) {
+        // The budget has been charged for every declared entry, all columns.
+        first_.reserve(static_cast<std::size_t>(elements));
+        for (auto& column : field_columns_) column.reserve(static_cast<std::size_t>(elements));
+        return;
+    }
+    if (depth == 1) {
+        // A new entry: the one before it has had all its fields.
+        fill_missing_fields();
+        entry_ = index;
+        if (elements != 2) fail_not_an_entry(depth, index);
+        return;
+    }
+    if (depth != 2 || index != 1 || elements % 2 != 0) fail_not_an_entry(depth, index);
+}
+
+void ColumnDecoder::on_stream_string(int depth, int index, std::string_view text) {
+    if (depth == 2 && index == 0) {
+        // "<ms>-<seq>": the column keeps the milliseconds.
+        entry_id_.assign(text);
+        const std::string_view ms = text.substr(0, text.find('-'));
+        std::int64_t value;
+        const auto [end, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), value);
+        if (ec != std::errc() || end != ms.data() + ms.size() || ms.size() == text.size()) {
+            return fail("entry id " + std::string(text) + " of key " + key_ + " is not <ms>-<seq>");
+        }
+        return first_.append_integer(value);
+    }
+    if (depth != 3) return fail_not_an_entry(depth, index);
+    if (index % 2 == 0) {
+        field_.assign(text);
+        const auto found = std::find(fields_.begin(), fields_.end(), text);
+        field_column_ = found == fields_.end() ? -1 : static_cast<int>(found - fields_.begin());
+        return;
+    }
+    NumberColumn* column = stream_column(depth, index);
+    if (!column || column->append_text(text)) return;
+    const char* what = column->dtype() == series::Dtype::i64 ? " is not an i64: " : " is not a number: ";
+    fail(stream_value_name() + what + std::string(text));
+}
+
+NumberColumn* ColumnDecoder::stream_column(int depth, int index) {
+    if (depth != 3 || index % 2 == 0 || field_column_ < 0) return nullptr;
+    NumberColumn& column = field_columns_[static_cast<std::size_t>(field_column_)];
+    // A field repeated in one entry keeps its first value (XADD allows both).
+    return column.size() < first_.size() ? &column : nullptr;
+}
+
+std::string ColumnDecoder::stream_value_name() const {
+    return "the value of field " + field_ + " in entry " + entry_id_ + " of key " + key_;
+}
+
+// An entry without a field asked for: NaN, or an error for :i64.
+void ColumnDecoder::fill_missing_fields() {
+    for (std::size_t i = 0; i < fields_.size(); ++i) {
+        NumberColumn& column = field_columns_[i];
+        while (column.size() < first_.size()) {
+            if (!column.append_nil()) {
+                return fail("entry " + entry_id_ + " of key " + key_ + " has no field " + fields_[i] +
+                            ", and :i64 has no NaN");
+            }
+        }
+    }
+}
+
 Decoded ColumnDecoder::finish() {
+    if (layout_ == ColumnLayout::stream_fields) fill_missing_fields();
     if (error_) return *error_;
+    if (layout_ == ColumnLayout::stream_fields) {
+        ColumnSet set;
+        set.columns.reserve(1 + field_columns_.size());
+        set.columns.push_back(first_.take());
+        for (auto& column : field_columns_) set.columns.push_back(column.take());
+        return set;
+    }
     if (!pairs()) return first_.take();
     // A well-formed reply has even length; a lone last element has no pair.
     if (first_.size() != second_.size()) {
         return key_name() + " gave an odd number of elements (" + std::to_string(first_.size() + second_.size()) +
                "), not " + (layout_ == ColumnLayout::member_score_pairs ? "member-score" : "field-value") + " pairs";
     }
-    return ColumnPair{first_.take(), second_.take()};
+    ColumnSet set;
+    set.columns.reserve(2);
+    set.columns.push_back(first_.take());
+    set.columns.push_back(second_.take());
+    return set;
 }
 
 void ReplyTarget::aim(ColumnDecoder* column, bool discard) {
@@ -214,6 +326,13 @@ char marker;
 ReplyTarget& target_of(const redisReadTask* task) { return *static_cast<ReplyTarget*>(task->privdata); }
 
 bool at_root(const redisReadTask* task) { return task->parent == nullptr; }
+
+// At most 7 (hiredis nests no deeper).
+int depth_of(const redisReadTask* task) {
+    int depth = 0;
+    for (const redisReadTask* parent = task->parent; parent; parent = parent->parent) ++depth;
+    return depth;
+}
 
 // Elements are paid for by their array; a root pays for its own node, and
 // text for its bytes. Null tells the reader to stop (the budget is spent).
@@ -240,7 +359,7 @@ void* store_string(ReplyTarget& target, const redisReadTask* task, char* text, s
     void* object = charged(target, task, kept);
     if (!object || target.discarding) return object;
     if (ColumnDecoder* decoder = target.decoder) {
-        decoder->on_string(at_root(task), task->idx, std::string_view(text, length), task->type);
+        decoder->on_string(depth_of(task), task->idx, std::string_view(text, length), task->type);
     } else {
         target.tree.add_text(task->type == REDIS_REPLY_ERROR    ? ReplyTree::Type::error
                              : task->type == REDIS_REPLY_STATUS ? ReplyTree::Type::status
@@ -252,16 +371,14 @@ void* store_string(ReplyTarget& target, const redisReadTask* task, char* text, s
 
 void* store_array(ReplyTarget& target, const redisReadTask* task, int elements) {
     ColumnDecoder* decoder = target.decoder;
-    const std::size_t element_bytes = decoder ? decoder->bytes_for(elements)
+    const std::size_t element_bytes = decoder ? decoder->bytes_for(depth_of(task), elements)
                                               : static_cast<std::size_t>(elements) * ReplyTree::kNodeBytes;
     void* object = charged(target, task, element_bytes);
     if (!object || target.discarding) return object;
     if (!decoder) {
         target.tree.add_array(static_cast<std::size_t>(elements), at_root(task));
-    } else if (at_root(task)) {
-        decoder->on_root_array(elements);
     } else {
-        decoder->on_string(false, task->idx, "(nested array)", REDIS_REPLY_STRING);
+        decoder->on_array(depth_of(task), task->idx, elements);
     }
     return object;
 }
@@ -270,7 +387,7 @@ void* store_integer(ReplyTarget& target, const redisReadTask* task, long long va
     void* object = charged(target, task, 0);
     if (!object || target.discarding) return object;
     if (ColumnDecoder* decoder = target.decoder) {
-        decoder->on_integer(at_root(task), task->idx, value);
+        decoder->on_integer(depth_of(task), task->idx, value);
     } else {
         target.tree.add_integer(value);
     }
@@ -281,7 +398,7 @@ void* store_nil(ReplyTarget& target, const redisReadTask* task) {
     void* object = charged(target, task, 0);
     if (!object || target.discarding) return object;
     if (ColumnDecoder* decoder = target.decoder) {
-        decoder->on_nil(at_root(task), task->idx);
+        decoder->on_nil(depth_of(task), task->idx);
     } else {
         target.tree.add_nil();
     }

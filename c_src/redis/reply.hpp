@@ -94,6 +94,7 @@ enum class ColumnLayout {
     odd_elements,        // [member, score, member, score, ...]: the scores (ZRANGE WITHSCORES)
     member_score_pairs,  // the same reply into two columns: members and scores
     field_value_pairs,   // [field, value, field, value, ...] into two columns (HGETALL)
+    stream_fields,       // [[id, [field, value, ...]], ...]: ids and the fields asked for (XRANGE)
 };
 
 // What a fetch asked for, so that a bad element is named the way the user
@@ -126,33 +127,36 @@ private:
     series::AlignedVector<std::int64_t> integers_;
 };
 
-// The two columns of a pair layout, of equal length.
-struct ColumnPair {
-    series::ColumnData first;
-    series::ColumnData second;
+// The columns of a layout that has several, of equal length: a pair layout's
+// two, or a stream's ids and then one per field asked for.
+struct ColumnSet {
+    std::vector<series::ColumnData> columns;
 };
 
-// What a fetch's reply decodes to: a column, two, or the problem met.
-using Decoded = std::variant<series::ColumnData, ColumnPair, std::string>;
+// What a fetch's reply decodes to: a column, several, or the problem met.
+using Decoded = std::variant<series::ColumnData, ColumnSet, std::string>;
 
 // Numbers decoded while the reply is read. On a bad element the decoder keeps
 // consuming the reply (the connection must stay in sync) and records the first
 // problem in `error`.
 class ColumnDecoder {
 public:
-    // `second` is the dtype of a pair layout's second column (scores, values).
+    // `second` is the dtype of a pair layout's second column (scores, values);
+    // `fields` are the stream fields to decode, a column of `second` each.
     ColumnDecoder(series::Dtype dtype, ColumnLayout layout, std::string key, ElementNames names = {},
-                  series::Dtype second = series::Dtype::f64);
+                  series::Dtype second = series::Dtype::f64, std::vector<std::string> fields = {});
 
+    // Where an element is: `depth` 0 is the reply itself, 1 its elements, 2
+    // theirs (a stream entry's id and field list), 3 a field or value.
     // The bytes an array of `elements` adds to the column(s).
-    std::size_t bytes_for(int elements) const;
-    void on_root_array(int elements);
-    void on_string(bool at_root, int index, std::string_view text, int type);
-    void on_integer(bool at_root, int index, long long value);
-    void on_nil(bool at_root, int index);
+    std::size_t bytes_for(int depth, int elements) const;
+    void on_array(int depth, int index, int elements);
+    void on_string(int depth, int index, std::string_view text, int type);
+    void on_integer(int depth, int index, long long value);
+    void on_nil(int depth, int index);
 
-    // The column (two for a pair layout), or the reply's error / the decoding
-    // problem.
+    // The column (several for a pair or stream layout), or the reply's error /
+    // the decoding problem.
     Decoded finish();
     // Whether the error came from the server (-ERR) rather than decoding.
     bool server_error() const { return server_error_; }
@@ -168,14 +172,29 @@ private:
     std::string element_name(int index) const;
     std::string ranked_name(const std::string& what, long long position) const;
     std::string key_name() const;
+    // Stream entries (XRANGE): [[id, [field, value, ...]], ...].
+    void on_stream_array(int depth, int index, int elements);
+    void on_stream_string(int depth, int index, std::string_view text);
+    // The column of the value read next (at depth 3, odd index); null for a
+    // field not asked for, or asked for and already read in this entry.
+    NumberColumn* stream_column(int depth, int index);
+    std::string stream_value_name() const;
+    void fill_missing_fields();
+    // `index` at `depth`: the entry is the index itself at depth 1.
+    void fail_not_an_entry(int depth, int index);
 
     ColumnLayout layout_;
     std::string key_;
     ElementNames names_;
     long long elements_ = 0;  // declared by the root array (scores or pairs, for WITHSCORES)
-    NumberColumn first_;
-    NumberColumn second_;  // pair layouts only
-    std::string field_;    // HGETALL: the field whose value is read next, to name a bad value
+    NumberColumn first_;      // stream layout: the ids' milliseconds
+    NumberColumn second_;     // pair layouts only
+    std::string field_;       // HGETALL, XRANGE: the field whose value is read next
+    std::vector<std::string> fields_;           // XRANGE: the fields asked for
+    std::vector<NumberColumn> field_columns_;   // and their columns
+    int field_column_ = -1;                     // the column of field_, -1 for none
+    std::string entry_id_;                      // XRANGE: the entry being read, to name a bad value
+    long long entry_ = 0;                       // and its place in the reply
     std::optional<std::string> error_;
     bool server_error_ = false;
 };

@@ -268,9 +268,10 @@ namespace {
 
 template <typename First, typename Second>
 std::pair<std::vector<First>, std::vector<Second>> pair_of(Decoded result) {
-    auto& pair = std::get<ColumnPair>(result);
-    const auto& first = std::get<analytics::series::AlignedVector<First>>(pair.first);
-    const auto& second = std::get<analytics::series::AlignedVector<Second>>(pair.second);
+    const auto& set = std::get<ColumnSet>(result);
+    REQUIRE(set.columns.size() == 2);
+    const auto& first = std::get<analytics::series::AlignedVector<First>>(set.columns[0]);
+    const auto& second = std::get<analytics::series::AlignedVector<Second>>(set.columns[1]);
     return {std::vector<First>(first.begin(), first.end()), std::vector<Second>(second.begin(), second.end())};
 }
 
@@ -382,5 +383,119 @@ TEST_CASE("a missing key gives two empty columns; pairs are charged per element"
     target.reset();
     target.aim(&big, false);
     REQUIRE(feed_all(reader.get(), "*262144\r\n", target) == REDIS_ERR);
+    CHECK(target.budget.exceeded());
+}
+
+namespace {
+
+std::string bulk(const std::string& text) {
+    std::string wire("$");
+    wire.append(std::to_string(text.size())).append("\r\n").append(text).append("\r\n");
+    return wire;
+}
+
+// One XRANGE entry: [id, [field, value, ...]].
+std::string entry(const std::string& id, std::initializer_list<std::string> fields_and_values) {
+    std::string wire("*2\r\n");
+    wire.append(bulk(id)).append(array_of(fields_and_values));
+    return wire;
+}
+
+std::string entries(std::initializer_list<std::string> each) {
+    std::string wire("*");
+    wire.append(std::to_string(each.size())).append("\r\n");
+    for (const auto& e : each) wire.append(e);
+    return wire;
+}
+
+ColumnDecoder stream_decoder(Dtype dtype, std::vector<std::string> fields) {
+    return ColumnDecoder(Dtype::i64, ColumnLayout::stream_fields, "s", {}, dtype, std::move(fields));
+}
+
+template <typename T>
+std::vector<T> column_of(const ColumnSet& set, std::size_t i) {
+    const auto& v = std::get<analytics::series::AlignedVector<T>>(set.columns.at(i));
+    return std::vector<T>(v.begin(), v.end());
+}
+
+}  // namespace
+
+TEST_CASE("stream entries decode into ids and one column per field asked for, at every split point", "[reply]") {
+    auto reader = make_reader();
+    auto decoder = stream_decoder(Dtype::f64, {"temp", "hum"});
+    ReplyTarget target(kLimit);
+    target.aim(&decoder, false);
+    const std::string wire = entries({
+        entry("1700000000000-0", {"temp", "21.5", "hum", "+40"}),
+        // No hum; a field not asked for; temp twice (XADD allows it): the first counts.
+        entry("1700000000000-1", {"note", "x", "temp", "-3", "temp", "99"}),
+        entry("1700000000500-0", {"hum", "41", "temp", "inf"}),
+    });
+    REQUIRE(read_one(reader.get(), wire, target));
+    CHECK(target.budget.used() == 3 * 3 * sizeof(double));
+    auto result = decoder.finish();
+    const auto& set = std::get<ColumnSet>(result);
+    REQUIRE(set.columns.size() == 3);
+    CHECK(column_of<std::int64_t>(set, 0) == std::vector<std::int64_t>{1'700'000'000'000, 1'700'000'000'000, 1'700'000'000'500});
+    CHECK(column_of<double>(set, 1) == std::vector<double>{21.5, -3.0, INFINITY});
+    const auto hum = column_of<double>(set, 2);
+    REQUIRE(hum.size() == 3);
+    CHECK(hum[0] == 40.0);
+    CHECK(std::isnan(hum[1]));
+    CHECK(hum[2] == 41.0);
+}
+
+TEST_CASE("stream entries: a missing key, a deleted entry, and what cannot be decoded", "[reply]") {
+    auto reader = make_reader();
+    ReplyTarget target(kLimit);
+    const auto decode = [&](ColumnDecoder& decoder, const std::string& wire) {
+        target.reset();
+        target.aim(&decoder, false);
+        REQUIRE(read_one(reader.get(), wire, target));
+        return decoder.finish();
+    };
+
+    auto missing = stream_decoder(Dtype::i64, {"a", "b"});
+    auto empty = decode(missing, "*0\r\n");
+    const auto& none = std::get<ColumnSet>(empty);
+    REQUIRE(none.columns.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(column_of<std::int64_t>(none, i).empty());
+
+    // A deleted entry (as XREADGROUP gives it) has a nil field list: NaN.
+    auto deleted = stream_decoder(Dtype::f64, {"a"});
+    auto one = decode(deleted, "*1\r\n*2\r\n" + bulk("5-0") + "$-1\r\n");
+    CHECK(std::isnan(column_of<double>(std::get<ColumnSet>(one), 1).at(0)));
+
+    const auto error_for = [&](Dtype dtype, const std::string& wire) {
+        auto decoder = stream_decoder(dtype, {"temp"});
+        return std::get<std::string>(decode(decoder, wire));
+    };
+    CHECK(error_for(Dtype::i64, entries({entry("1-0", {"temp", "1"}), entry("2-5", {"other", "1"})})) ==
+          "entry 2-5 of key s has no field temp, and :i64 has no NaN");
+    CHECK(error_for(Dtype::f64, entries({entry("1-0", {"temp", "hot"})})) ==
+          "the value of field temp in entry 1-0 of key s is not a number: hot");
+    CHECK(error_for(Dtype::i64, entries({entry("1-0", {"temp", "2.5"})})) ==
+          "the value of field temp in entry 1-0 of key s is not an i64: 2.5");
+    CHECK(error_for(Dtype::f64, entries({entry("abc", {"temp", "1"})})) == "entry id abc of key s is not <ms>-<seq>");
+    CHECK(error_for(Dtype::f64, entries({entry("17", {"temp", "1"})})) == "entry id 17 of key s is not <ms>-<seq>");
+    CHECK(error_for(Dtype::f64, "*2\r\n" + entry("1-0", {}) + bulk("x")) ==
+          "entry 1 (from 0, in reply order) of key s is not [id, [field, value, ...]]");
+    CHECK(error_for(Dtype::f64, entries({entry("1-0", {"temp"})})) ==
+          "entry 0 (from 0, in reply order) of key s is not [id, [field, value, ...]]");
+    CHECK(error_for(Dtype::f64, "*1\r\n*3\r\n" + bulk("1-0") + "*0\r\n:1\r\n") ==
+          "entry 0 (from 0, in reply order) of key s is not [id, [field, value, ...]]");
+    CHECK(error_for(Dtype::f64, "-WRONGTYPE Operation against a key\r\n") == "WRONGTYPE Operation against a key (key s)");
+
+    // The reader stays in step after all of that.
+    auto next = stream_decoder(Dtype::i64, {"temp"});
+    auto last = decode(next, entries({entry("7-1", {"temp", "7"})}));
+    CHECK(column_of<std::int64_t>(std::get<ColumnSet>(last), 1) == std::vector<std::int64_t>{7});
+
+    // Entries are charged for every column when the reply starts: 32,769
+    // entries of 4 columns need 32 bytes more than the 1 MiB budget.
+    auto big = stream_decoder(Dtype::f64, {"a", "b", "c"});
+    target.reset();
+    target.aim(&big, false);
+    REQUIRE(feed_all(reader.get(), "*32769\r\n", target) == REDIS_ERR);
     CHECK(target.budget.exceeded());
 }

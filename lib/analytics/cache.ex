@@ -54,8 +54,9 @@ defmodule Analytics.Cache do
       show it.
     * `:keys` - a list of `{key, dtype}`, each a packed binary value fetched
       with `{:get, key, dtype}`, or `{name, spec}` with any fetch spec of
-      `Analytics.Redis.fetch/3` that gives one Series (the two-column specs
-      `:zrange_with_scores` and `:hgetall` raise `ArgumentError`).
+      `Analytics.Redis.fetch/3` that gives one Series (the specs of several
+      columns, `:zrange_with_scores`, `:hgetall` and `:xrange`, raise
+      `ArgumentError`).
     * `:scan` - a list of `{pattern, dtype}`: every key SCAN finds for the
       pattern is cached as `{key, dtype}`, found again on every refresh;
       keys that vanish from Redis vanish from the cache.
@@ -271,9 +272,9 @@ defmodule Analytics.Cache do
     # Raises ArgumentError for a bad spec now rather than at every refresh.
     Redis.Spec.to_request(spec)
 
-    if Redis.Spec.two_columns?(spec) do
+    if Redis.Spec.several_columns?(spec) do
       raise ArgumentError,
-            "Analytics.Cache stores one Series per entry, and #{inspect(spec)} fetches two columns; " <>
+            "Analytics.Cache stores one Series per entry, and #{inspect(spec)} fetches several columns; " <>
               "fetch it with Analytics.Redis.fetch/3, or cache one column (:zrange_scores, :hvals)"
     end
 

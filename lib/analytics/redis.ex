@@ -81,8 +81,8 @@ defmodule Analytics.Redis do
   @type value :: binary() | integer() | nil | [value()] | Analytics.Redis.Error.t()
   @type error :: Analytics.Redis.Error.t() | ConnectionError.t()
   @type call_option :: {:timeout, timeout()}
-  @typedoc "What a fetch spec gives: one Series, or two for a two-column spec."
-  @type fetched :: Analytics.Series.t() | {Analytics.Series.t(), Analytics.Series.t()}
+  @typedoc "What a fetch spec gives: one Series, or a tuple of them for a spec of several columns."
+  @type fetched :: Analytics.Series.t() | tuple()
   @type option ::
           {:url, String.t()}
           | {:host, String.t()}
@@ -298,15 +298,22 @@ defmodule Analytics.Redis do
   as `dtype`; a bound is a number, `:infinity`, `:neg_infinity`, or a string
   as Redis takes it, such as `"(1.5"` for an exclusive bound).
 
-  Two specs give two columns, `{first, second}`, Series of the same length:
-  `{:zrange_with_scores, key, start, stop, member_dtype}` (ZRANGE ...
-  WITHSCORES: the members ranked `start..stop` as numbers of
-  `member_dtype`, and their scores as `:f64`) and
-  `{:hgetall, key, field_dtype, value_dtype}` (HGETALL: the field names and
-  their values, in the hash's order).
+  Three specs give several columns, a tuple of Series of the same length:
+  `{:zrange_with_scores, key, start, stop, member_dtype}` gives
+  `{members, scores}` (ZRANGE ... WITHSCORES: the members ranked
+  `start..stop` as numbers of `member_dtype`, and their scores as `:f64`),
+  `{:hgetall, key, field_dtype, value_dtype}` gives `{fields, values}` (in
+  the hash's order), and `{:xrange, key, start, stop, fields, dtype}` gives
+  `{ids, column, ...}`: the entries' ids' milliseconds (`:i64`; entries
+  of one millisecond repeat it), then a column of `dtype` per field named in
+  `fields` (a non-empty list of distinct strings), in that order. An entry
+  without one of the fields has NaN there (an error for `:i64`); other
+  fields are skipped, and a field an entry repeats counts once, first. Its
+  `start` and `stop` are milliseconds or ids as XRANGE takes them (`"-"`,
+  `"+"`, `"1526985054069-0"`, `"(1526985054069-0"`).
 
-  A missing key gives an empty Series (two for a two-column spec); a missing
-  MGET value is NaN (`:f64`).
+  A missing key gives an empty Series (each column empty for a spec of
+  several); a missing MGET value is NaN (`:f64`).
   Decimal text is read as Redis reads numbers: an optional sign (`"+5"`),
   and for `:f64` exponents, `inf`, `+inf`, `-inf` and `nan`.
 
@@ -317,8 +324,9 @@ defmodule Analytics.Redis do
   for `:zrange_scores` and `:zrange_with_scores` ("the member at rank 3",
   "the score at rank 3"), the key for `:mget`, the field for `:hgetall`
   ("a field name of key h is not an i64: f", "the value of field 17 of key
-  h is not a number: x"), the 0-based place in the reply for `:hvals` and
-  `:zrangebyscore`:
+  h is not a number: x"), the field and entry id for `:xrange` ("the value
+  of field temp in entry 1-1 of key s is not a number: hot"), the 0-based
+  place in the reply for `:hvals` and `:zrangebyscore`:
 
       {:error, %Analytics.Redis.Error{message: "list index 1 of key k is not a number: two, " <>
                                                ~s(fetching {:lrange, "k", 0, -1, :f64})}}
@@ -328,6 +336,7 @@ defmodule Analytics.Redis do
       {:ok, series} = Analytics.Redis.fetch(conn, {:lrange, "latencies", 0, -1, :f64})
       {:ok, {timestamps, values}} = Analytics.Redis.fetch(conn, {:zrange_with_scores, "cpu", 0, -1, :i64})
       {:ok, {fields, values}} = Analytics.Redis.fetch(conn, {:hgetall, "hits", :i64, :i64})
+      {:ok, {ms, temp, humidity}} = Analytics.Redis.fetch(conn, {:xrange, "sensor", "-", "+", ["temp", "hum"], :f64})
   """
   @spec fetch(conn(), Spec.t(), [call_option()]) ::
           {:ok, fetched()} | {:error, error()}
@@ -343,8 +352,8 @@ defmodule Analytics.Redis do
 
   @doc """
   Like `fetch/3`, but returns `{:ok, ref}` at once; the caller later receives
-  `{:analytics_redis, ref, {:ok, series} | {:error, error}}` (`{:ok, {first,
-  second}}` for a two-column spec).
+  `{:analytics_redis, ref, {:ok, series} | {:error, error}}` (a tuple of
+  Series in place of `series` for a spec of several columns).
 
   ## Example
 
@@ -362,8 +371,8 @@ defmodule Analytics.Redis do
 
   @doc """
   Fetches many specs in one round trip: `{:ok, results}` with a Series (a
-  `{first, second}` tuple of Series for a two-column spec) or an `%Error{}`
-  per spec, in order. Options as in `command/3`.
+  tuple of Series for a spec of several columns) or an `%Error{}` per spec,
+  in order. Options as in `command/3`.
 
   ## Example
 

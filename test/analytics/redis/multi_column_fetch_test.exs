@@ -1,7 +1,8 @@
-defmodule Analytics.Redis.TwoColumnFetchTest do
-  # Fetch specs that decode one reply into two columns (issue 17, "what users
-  # asked for"): sorted-set members with their scores, and a hash's fields
-  # with their values, checked against what was written with ZADD and HSET.
+defmodule Analytics.Redis.MultiColumnFetchTest do
+  # Fetch specs that decode one reply into several columns (issue 17, "what
+  # users asked for"): sorted-set members with their scores, a hash's fields
+  # with their values, and stream entries' ids with the fields asked for,
+  # checked against what was written with ZADD, HSET and XADD.
   use ExUnit.Case, async: true
   import Analytics.Eventually
   alias Analytics.{Cache, Redis, RedisServer, Series}
@@ -189,19 +190,172 @@ defmodule Analytics.Redis.TwoColumnFetchTest do
     end
   end
 
-  test "Analytics.Cache refuses a two-column spec at start", %{server: server} do
-    for spec <- [{:zrange_with_scores, "z", 0, -1, :i64}, {:hgetall, "h", :i64, :f64}] do
+  # Entries with explicit ids: some share a millisecond, some lack a field,
+  # some have fields not asked for.
+  defp xadd_entries(conn, key, seed, n) do
+    :rand.seed(:exsss, {seed, 5, 6})
+
+    entries =
+      Enum.map(1..n, fn i ->
+        ms = 1_700_000_000_000 + div(i, 3) * 250
+        id = "#{ms}-#{rem(i, 3)}"
+        temp = if rem(i, 7) == 0, do: nil, else: Float.round(:rand.normal() * 10, 3)
+        {id, ms, temp, i}
+      end)
+
+    commands =
+      for {id, _ms, temp, i} <- entries do
+        fields = if temp, do: ["temp", temp], else: []
+        ["XADD", key, id | fields ++ ["count", i, "note", "n#{i}"]]
+      end
+
+    {:ok, _} = Redis.pipeline(conn, commands)
+    entries
+  end
+
+  test "xrange gives the ids' milliseconds and a column per field asked for", %{conn: conn} do
+    entries = xadd_entries(conn, "s", 3, 600)
+
+    assert {:ok, {ids, temp, count}} =
+             Redis.fetch(conn, {:xrange, "s", "-", "+", ["temp", "count"], :f64})
+
+    assert {ids.dtype, temp.dtype, count.dtype} == {:i64, :f64, :f64}
+    assert Series.to_list(ids) == Enum.map(entries, &elem(&1, 1))
+    assert Series.to_list(temp) == Enum.map(entries, &(elem(&1, 2) || :nan))
+    assert Series.to_list(count) == Enum.map(entries, &(elem(&1, 3) * 1.0))
+
+    # A millisecond as a bound takes every entry of it, as Redis does.
+    {_, ms, _, _} = Enum.at(entries, 30)
+    assert {:ok, {ids, count}} = Redis.fetch(conn, {:xrange, "s", ms, ms, ["count"], :i64})
+    expected = Enum.filter(entries, &(elem(&1, 1) == ms))
+    assert Series.to_list(ids) == Enum.map(expected, &elem(&1, 1))
+    assert Series.to_list(count) == Enum.map(expected, &elem(&1, 3))
+
+    # An exclusive start, as Redis writes it.
+    {first_id, _, _, _} = hd(entries)
+
+    assert {:ok, {ids, _}} =
+             Redis.fetch(conn, {:xrange, "s", "(" <> first_id, "+", ["count"], :i64})
+
+    assert Series.size(ids) == 599
+
+    assert {:ok, {ids, a, b}} =
+             Redis.fetch(conn, {:xrange, "missing", "-", "+", ["a", "b"], :i64})
+
+    assert Enum.map([ids, a, b], &Series.size/1) == [0, 0, 0]
+  end
+
+  test "xrange errors name the entry, the field, the key and the spec", %{conn: conn} do
+    {:ok, _} =
+      Redis.pipeline(conn, [
+        ~w(XADD s 1-1 temp 20 note x),
+        ~w(XADD s 2-0 note y),
+        ~w(XADD t 1-1 temp hot)
+      ])
+
+    assert Redis.fetch(conn, {:xrange, "s", "-", "+", ["temp"], :i64}) ==
+             {:error,
+              %Error{
+                message:
+                  "entry 2-0 of key s has no field temp, and :i64 has no NaN, " <>
+                    ~s(fetching {:xrange, "s", "-", "+", ["temp"], :i64})
+              }}
+
+    assert {:ok, {_, temp}} = Redis.fetch(conn, {:xrange, "s", "-", "+", ["temp"], :f64})
+    assert Series.to_list(temp) == [20.0, :nan]
+
+    assert {:error,
+            %Error{
+              message: "the value of field temp in entry 1-1 of key t is not a number: hot, " <> _
+            }} = Redis.fetch(conn, {:xrange, "t", "-", "+", ["temp"], :f64})
+
+    assert {:error, %Error{message: message}} =
+             Redis.fetch(conn, {:xrange, "s", "x", "+", ["temp"], :f64})
+
+    assert message =~ ~r/^ERR Invalid stream ID .* \(key s\), fetching {:xrange, "s", "x"/
+
+    {:ok, _} = Redis.command(conn, ~w(RPUSH l 1))
+
+    assert {:error, %Error{message: "WRONGTYPE " <> _ = message}} =
+             Redis.fetch(conn, {:xrange, "l", "-", "+", ["a"], :f64})
+
+    assert message =~ ~r/\(key l\), fetching {:xrange, "l", "-", "\+", \["a"\], :f64}$/
+
+    for bad <- [
+          {:xrange, "s", "-", "+", [], :f64},
+          {:xrange, "s", "-", "+", ["a", "a"], :f64},
+          {:xrange, "s", "-", "+", [:a], :f64},
+          {:xrange, "s", 1.5, "+", ["a"], :f64},
+          {:xrange, "s", "-", "+", "a", :f64},
+          {:xrange, "s", "-", "+", ["a"]}
+        ] do
       assert_raise ArgumentError,
-                   ~r/^Analytics.Cache stores one Series per entry, and #{Regex.escape(inspect(spec))} fetches two columns/,
+                   ~r/^bad fetch spec: #{Regex.escape(inspect(bad))}; expected/,
+                   fn ->
+                     Redis.fetch(conn, bad)
+                   end
+    end
+
+    assert Redis.command(conn, ["PING"]) == {:ok, "PONG"}
+  end
+
+  test "xrange in fetch_many and fetch_async; its columns count against max_reply_bytes",
+       %{server: server} do
+    {:ok, conn} =
+      Redis.start_link(
+        url: RedisServer.url(server),
+        max_reply_bytes: 1_000_000,
+        sync_connect: true
+      )
+
+    # Three columns of 8 bytes: 40,000 entries are 960 kB, 45,000 are 1.08 MB.
+    for {key, n} <- [{"fits", 40_000}, {"big", 45_000}] do
+      {:ok, _} =
+        Redis.pipeline(conn, Enum.map(1..n, &["XADD", key, "#{&1}-0", "a", &1, "b", -&1]))
+    end
+
+    {:ok, _} = Redis.command(conn, ~w(HSET h 1 2))
+
+    assert {:ok, [{ids, a, b}, {f, v}]} =
+             Redis.fetch_many(conn, [
+               {:xrange, "fits", "-", "+", ["a", "b"], :i64},
+               {:hgetall, "h", :i64, :i64}
+             ])
+
+    assert Series.size(ids) == 40_000
+
+    assert {Series.at(ids, 39_999), Series.at(a, 39_999), Series.at(b, 39_999)} ==
+             {40_000, 40_000, -40_000}
+
+    assert {Series.to_list(f), Series.to_list(v)} == {[1], [2]}
+
+    {:ok, ref} = Redis.fetch_async(conn, {:xrange, "fits", 5, 6, ["b"], :f64})
+    assert_receive {:analytics_redis, ^ref, {:ok, {ids, b}}}, 5_000
+    assert {Series.to_list(ids), Series.to_list(b)} == {[5, 6], [-5.0, -6.0]}
+
+    assert Redis.fetch(conn, {:xrange, "big", "-", "+", ["a", "b"], :i64}) ==
+             {:error, %ConnectionError{reason: :reply_too_large}}
+
+    assert wait_until(fn -> Redis.command(conn, ["PING"], timeout: 1_000) == {:ok, "PONG"} end)
+  end
+
+  test "Analytics.Cache refuses a spec of several columns at start", %{server: server} do
+    for spec <- [
+          {:zrange_with_scores, "z", 0, -1, :i64},
+          {:hgetall, "h", :i64, :f64},
+          {:xrange, "s", "-", "+", ["a"], :f64}
+        ] do
+      assert_raise ArgumentError,
+                   ~r/^Analytics.Cache stores one Series per entry, and #{Regex.escape(inspect(spec))} fetches several columns/,
                    fn ->
                      Cache.start_link(
-                       name: :two_column_cache,
+                       name: :multi_column_cache,
                        redis: [url: RedisServer.url(server)],
                        keys: [{:pairs, spec}]
                      )
                    end
     end
 
-    refute Process.whereis(:two_column_cache)
+    refute Process.whereis(:multi_column_cache)
   end
 end
