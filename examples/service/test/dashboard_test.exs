@@ -7,6 +7,7 @@ defmodule AnalyticsService.DashboardTest do
   use AnalyticsService.ServiceCase, async: false
   import Analytics.Eventually
   alias Analytics.RedisServer
+  alias AnalyticsService.Chromium
 
   @moduletag timeout: 180_000
   @screenshot Path.expand("../_build/dashboard.png", __DIR__)
@@ -227,6 +228,99 @@ defmodule AnalyticsService.DashboardTest do
     assert attr(dom, "summary-panel", "data-rows") == "0"
     assert dom =~ ~s(<th>mean</th><td>–</td>)
     for id <- ~w(chart-error summary-error), do: assert(attr(dom, id, "hidden") == "", id)
+  end
+
+  # Evaluates `expression` until it is true; the browser, moved on.
+  defp wait_for(browser, expression, deadline \\ nil) do
+    deadline = deadline || System.monotonic_time(:millisecond) + 30_000
+
+    case Chromium.eval!(browser, expression) do
+      {browser, true} ->
+        browser
+
+      {browser, _} ->
+        if System.monotonic_time(:millisecond) > deadline,
+          do: flunk("never true in the page: #{expression}")
+
+        Process.sleep(100)
+        wait_for(browser, expression, deadline)
+    end
+  end
+
+  defp dataset(browser, id) do
+    Chromium.eval!(browser, "Object.assign({}, document.getElementById('#{id}').dataset)")
+  end
+
+  defp center_of(browser, id) do
+    {browser, rect} =
+      Chromium.eval!(
+        browser,
+        "(() => { const r = document.getElementById('#{id}').getBoundingClientRect(); " <>
+          "return {left: r.left, top: r.top, width: r.width, height: r.height}; })()"
+      )
+
+    {browser, rect}
+  end
+
+  test "dragging across the chart (real mouse events) asks for that range and draws it; Reset zoom goes back",
+       %{port: port} do
+    metric = "cpu.web-01"
+    {first, last} = span!(port, metric)
+    browser = Chromium.start!(page_url(port, "#metric=#{metric}"))
+
+    try do
+      drawn = "document.getElementById('chart-panel')?.dataset.chartState === 'drawn'"
+      browser = wait_for(browser, drawn)
+      {browser, before} = dataset(browser, "chart-panel")
+      assert {before["chartFrom"], before["chartTo"]} == {"#{first}", "#{last + 1}"}
+
+      # From 30% to 60% of the canvas, inside the plot (the y axis is at its left).
+      {browser, canvas} = center_of(browser, "chart")
+      y = canvas["top"] + canvas["height"] / 2
+      x0 = canvas["left"] + 0.3 * canvas["width"]
+      x1 = canvas["left"] + 0.6 * canvas["width"]
+      browser = Chromium.drag(browser, {x0, y}, {x1, y})
+
+      browser = wait_for(browser, "#{drawn} && location.hash.includes('from=')")
+      {browser, zoomed} = dataset(browser, "chart-panel")
+      from = String.to_integer(zoomed["chartFrom"])
+      to = String.to_integer(zoomed["chartTo"])
+      assert first < from and from < to and to < last + 1
+      fraction = (to - from) / (last + 1 - first)
+      assert fraction > 0.2 and fraction < 0.45, "zoomed to #{fraction} of the span"
+
+      assert String.to_integer(zoomed["chartRequests"]) >
+               String.to_integer(before["chartRequests"])
+
+      {browser, hash} = Chromium.eval!(browser, "location.hash")
+      assert hash == "#metric=#{metric}&from=#{from}&to=#{to}"
+
+      width = zoomed["chartWidth"]
+
+      assert {200, chart} =
+               get!(port, "/metrics/#{metric}/chart?from=#{from}&to=#{to}&width=#{width}")
+
+      assert zoomed["chartPoints"] == "#{length(chart["times"])}"
+
+      # A click is not a drag: nothing changes.
+      browser = Chromium.click(browser, {x0, y})
+      assert {browser, ^hash} = Chromium.eval!(browser, "location.hash")
+
+      {browser, reset} = center_of(browser, "reset")
+      point = {reset["left"] + reset["width"] / 2, reset["top"] + reset["height"] / 2}
+      browser = Chromium.click(browser, point)
+
+      browser =
+        wait_for(
+          browser,
+          "#{drawn} && document.getElementById('chart-panel').dataset.chartFrom === '#{first}'"
+        )
+
+      {_browser, back} = dataset(browser, "chart-panel")
+      assert back["chartTo"] == "#{last + 1}"
+    after
+      Chromium.stop(browser)
+    end
   end
 
   test "with redis-server stopped the page says Redis is down and draws the last good data",

@@ -1,8 +1,8 @@
 defmodule AnalyticsService.Dashboard do
   @moduledoc """
   The dashboard: a page at `GET /` (plain HTML, CSS and JavaScript in
-  `priv/dashboard`, built into the module at compile time) that draws the
-  service's answers with Chart.js.
+  `priv/dashboard`, read when asked, so an edit shows on the next load)
+  that draws the service's answers with Chart.js.
 
   Chart.js is Debian's (`libjs-chart.js`, installed by `scripts/setup.sh`)
   and is served from where Debian puts it, at `/assets/chart.js`: nothing
@@ -17,15 +17,11 @@ defmodule AnalyticsService.Dashboard do
   alias AnalyticsService.BadRequest
 
   @chart_js "/usr/share/javascript/chart.js/chart.min.js"
-  @source Path.expand("../../priv/dashboard", __DIR__)
   @files %{
     "index.html" => "text/html; charset=utf-8",
     "dashboard.js" => "text/javascript; charset=utf-8",
     "dashboard.css" => "text/css; charset=utf-8"
   }
-
-  for {file, _type} <- @files, do: @external_resource(Path.join(@source, file))
-  @contents Map.new(@files, fn {file, _} -> {file, File.read!(Path.join(@source, file))} end)
 
   @typedoc "An answer that is not JSON: its content type and its bytes."
   @type asset :: {:asset, String.t(), iodata()}
@@ -44,9 +40,12 @@ defmodule AnalyticsService.Dashboard do
   def asset(["assets", name]) when name in ["dashboard.js", "dashboard.css"], do: file(name)
   def asset(_path), do: nil
 
-  defp file(name), do: {:asset, Map.fetch!(@files, name), Map.fetch!(@contents, name)}
+  defp file(name) do
+    path = Application.app_dir(:analytics_service, Path.join("priv/dashboard", name))
+    {:asset, Map.fetch!(@files, name), File.read!(path)}
+  end
 
-  # Read when asked (200 KB, from the page cache): an upgrade of the
+  # Read when asked too (200 KB, from the page cache): an upgrade of the
   # package is served without a rebuild.
   defp chart_js do
     case File.read(@chart_js) do
