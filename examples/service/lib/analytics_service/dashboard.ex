@@ -12,11 +12,14 @@ defmodule AnalyticsService.Dashboard do
       GET /                        the page
       GET /assets/dashboard.js     its script
       GET /assets/dashboard.css    its style sheet
-      GET /assets/chart.js         Chart.js, from #{"/usr/share/javascript/chart.js"}
+      GET /assets/chart.js         Chart.js, from /usr/share/javascript/chart.js
   """
   alias AnalyticsService.BadRequest
 
-  @chart_js "/usr/share/javascript/chart.js/chart.min.js"
+  @chart_js_dir "/usr/share/javascript/chart.js"
+  # Its UMD build (it defines `Chart`): chart.min.js in Debian 12's
+  # Chart.js 3; Chart.js 4 names it chart.umd.js.
+  @chart_js_files ~w(chart.umd.min.js chart.umd.js chart.min.js)
   @files %{
     "index.html" => "text/html; charset=utf-8",
     "dashboard.js" => "text/javascript; charset=utf-8",
@@ -48,15 +51,21 @@ defmodule AnalyticsService.Dashboard do
   # Read when asked too (200 KB, from the page cache): an upgrade of the
   # package is served without a rebuild.
   defp chart_js do
-    case File.read(@chart_js) do
-      {:ok, bytes} ->
-        {:asset, "text/javascript; charset=utf-8", bytes}
+    found =
+      Enum.find_value(@chart_js_files, fn file ->
+        case File.read(Path.join(@chart_js_dir, file)) do
+          {:ok, bytes} -> bytes
+          {:error, _} -> nil
+        end
+      end)
 
-      {:error, reason} ->
-        raise BadRequest,
-          status: 404,
-          message:
-            "Chart.js is not installed (#{@chart_js}: #{:file.format_error(reason)}); apt-get install libjs-chart.js"
+    if found do
+      {:asset, "text/javascript; charset=utf-8", found}
+    else
+      raise BadRequest,
+        status: 404,
+        message:
+          "Chart.js is not installed (none of #{Enum.join(@chart_js_files, ", ")} in #{@chart_js_dir}); apt-get install libjs-chart.js"
     end
   end
 end
