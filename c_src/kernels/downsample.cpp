@@ -110,7 +110,10 @@ Points m4_of(std::span<const std::int64_t> times, std::span<const T> values, std
 template <typename T>
 Points lttb_of(std::span<const std::int64_t> times, std::span<const T> values, std::int64_t from, std::int64_t to,
                std::size_t count) {
-    auto [first, end] = in_range(times, from, to);
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    const auto range = in_range(times, from, to);
+    std::size_t first = range.first;
+    const std::size_t end = range.second;
     auto has_value = [&](std::size_t i) { return !std::isnan(static_cast<double>(values[i])); };
     while (first < end && !has_value(first)) ++first;
     if (first == end) return {};
