@@ -10,16 +10,28 @@
 # --points size the synthetic data. demo.sh passes its own arguments on.
 alias AnalyticsService.Loader
 
-{opts, _, _} =
-  OptionParser.parse(System.argv(),
-    strict: [
-      redis_port: :integer,
-      port: :integer,
-      metrics: :integer,
-      points: :integer,
-      once: :boolean
-    ]
-  )
+usage = "usage: run.exs --redis-port P [--port HTTP_PORT] [--metrics N] [--points N] [--once]"
+
+# A misspelt flag stops the script: silently running with the defaults
+# would load 100 x 1M points the user did not ask for.
+opts =
+  case OptionParser.parse(System.argv(),
+         strict: [
+           redis_port: :integer,
+           port: :integer,
+           metrics: :integer,
+           points: :integer,
+           once: :boolean
+         ]
+       ) do
+    {opts, [], []} ->
+      opts
+
+    {_opts, rest, invalid} ->
+      wrong = Enum.map(invalid, fn {flag, value} -> Enum.join([flag | List.wrap(value)], " ") end)
+      IO.puts(:stderr, "run.exs cannot use: #{Enum.join(wrong ++ rest, ", ")}\n#{usage}")
+      System.halt(2)
+  end
 
 redis_port = Keyword.fetch!(opts, :redis_port)
 metrics = Keyword.get(opts, :metrics, 100)

@@ -75,4 +75,26 @@ defmodule AnalyticsService.MainJobTest do
     System.cmd("kill", ["-TERM", "#{os_pid}"])
     assert_receive {^port, {:exit_status, 0}}, 30_000
   end
+
+  test "a misspelt or malformed flag stops run.exs with its usage, before it loads anything" do
+    server = RedisServer.start!()
+    {port, _os_pid} = run_main_job(server, ["--pointz", "5", "--metrics", "many"])
+
+    output = collect_until_exit(port, [])
+    assert {status, lines} = output
+    assert status == 2
+    text = Enum.join(lines, "\n")
+    assert text =~ "run.exs cannot use: --pointz, --metrics many"
+    assert text =~ "usage: run.exs --redis-port P"
+    refute text =~ "loaded"
+  end
+
+  defp collect_until_exit(port, lines) do
+    receive do
+      {^port, {:data, {_, line}}} -> collect_until_exit(port, [line | lines])
+      {^port, {:exit_status, status}} -> {status, Enum.reverse(lines)}
+    after
+      120_000 -> flunk("run.exs did not exit: #{inspect(Enum.reverse(lines))}")
+    end
+  end
 end
