@@ -5,7 +5,7 @@ defmodule Analytics.Redis.MultiColumnFetchTest do
   # checked against what was written with ZADD, HSET and XADD.
   use ExUnit.Case, async: true
   import Analytics.Eventually
-  alias Analytics.{Cache, Redis, RedisServer, Series}
+  alias Analytics.{Cache, HostileRedis, Redis, RedisServer, Series}
   alias Analytics.Redis.{ConnectionError, Error}
 
   setup context, do: RedisServer.with_connection(context)
@@ -337,6 +337,42 @@ defmodule Analytics.Redis.MultiColumnFetchTest do
              {:error, %ConnectionError{reason: :reply_too_large}}
 
     assert wait_until(fn -> Redis.command(conn, ["PING"], timeout: 1_000) == {:ok, "PONG"} end)
+  end
+
+  test "replies no Redis sends (odd pairs, malformed entries) are errors in place; the connection stays in sync" do
+    server = HostileRedis.start!({:reply, "+PONG\r\n"})
+    on_exit(fn -> HostileRedis.stop(server) end)
+    {:ok, conn} = Redis.start_link(url: HostileRedis.url(server), sync_connect: true)
+
+    cases = [
+      {"*3\r\n:1\r\n:2\r\n:3\r\n", {:zrange_with_scores, "z", 0, -1, :i64},
+       "key z gave an odd number of elements (3), not member-score pairs"},
+      {"*1\r\n$1\r\n7\r\n", {:hgetall, "h", :i64, :i64},
+       "key h gave an odd number of elements (1), not field-value pairs"},
+      {"*1\r\n*3\r\n$3\r\n1-0\r\n*0\r\n:1\r\n", {:xrange, "s", "-", "+", ["a"], :f64},
+       "entry 0 (from 0, in reply order) of key s is not [id, [field, value, ...]]"},
+      {"*1\r\n*2\r\n$2\r\nid\r\n*0\r\n", {:xrange, "s", "-", "+", ["a"], :f64},
+       "entry id id of key s is not <ms>-<seq>"}
+    ]
+
+    for {wire, spec, message} <- cases do
+      HostileRedis.set_mode(server, {:reply, wire})
+
+      assert Redis.fetch(conn, spec) ==
+               {:error, %Error{message: message <> ", fetching " <> inspect(spec)}}
+    end
+
+    # Integers where text is expected decode too (RESP allows them).
+    HostileRedis.set_mode(
+      server,
+      {:reply, "*1\r\n*2\r\n$3\r\n5-0\r\n*4\r\n$1\r\na\r\n:9\r\n:1\r\n:8\r\n"}
+    )
+
+    assert {:ok, {ids, a, one}} = Redis.fetch(conn, {:xrange, "s", "-", "+", ["a", "1"], :i64})
+    assert {Series.to_list(ids), Series.to_list(a), Series.to_list(one)} == {[5], [9], [8]}
+
+    HostileRedis.set_mode(server, {:reply, "+PONG\r\n"})
+    assert Redis.command(conn, ["PING"]) == {:ok, "PONG"}
   end
 
   test "Analytics.Cache refuses a spec of several columns at start", %{server: server} do
