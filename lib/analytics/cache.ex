@@ -94,6 +94,7 @@ defmodule Analytics.Cache do
           age_ms: non_neg_integer() | nil,
           refreshed_at: DateTime.t() | nil,
           refreshing: boolean(),
+          last_refresh_ms: non_neg_integer() | nil,
           last_error: Exception.t() | nil
         }
 
@@ -163,7 +164,10 @@ defmodule Analytics.Cache do
 
   `:state` is `:empty` before the first successful refresh, `:fresh` when
   the latest refresh succeeded, and `:stale` when it failed (the last good
-  data is still served). `:age_ms` is the time since the data was fetched.
+  data is still served). `:age_ms` is the time since the data was fetched
+  (since its refresh began). `:last_refresh_ms` is how long the latest
+  finished refresh took, so a caller can tell a refresh that hangs from one
+  that is merely large.
 
   ## Example
 
@@ -325,6 +329,8 @@ defmodule Analytics.Cache do
       conn: connect(config.redis),
       table: table,
       task: nil,
+      refresh_began: System.monotonic_time(:millisecond),
+      last_refresh_ms: nil,
       waiting: [],
       awaiting: [],
       fetched_at: nil,
@@ -349,6 +355,7 @@ defmodule Analytics.Cache do
       age_ms: state.fetched_at && System.monotonic_time(:millisecond) - state.fetched_at,
       refreshed_at: state.refreshed_at,
       refreshing: state.task != nil,
+      last_refresh_ms: state.last_refresh_ms,
       last_error: state.last_error
     }
 
@@ -415,7 +422,7 @@ defmodule Analytics.Cache do
 
   defp start_refresh(%{config: config, conn: conn} = state) do
     task = Task.async(fn -> fetch_all(conn, config) end)
-    %{state | task: task}
+    %{state | task: task, refresh_began: System.monotonic_time(:millisecond)}
   end
 
   defp finish_refresh(state, result) do
@@ -429,6 +436,7 @@ defmodule Analytics.Cache do
           %{state | last_error: error}
       end
 
+    state = %{state | last_refresh_ms: System.monotonic_time(:millisecond) - state.refresh_began}
     reply = if state.last_error, do: {:error, state.last_error}, else: :ok
     Enum.each(state.waiting, &GenServer.reply(&1, reply))
     Process.send_after(self(), :refresh, next_refresh_in(state))

@@ -71,6 +71,22 @@ defmodule Analytics.CacheTest do
     assert Analytics.reduce(second, :sum) == div(100_000 * 100_001, 2)
   end
 
+  test "status says how long the last refresh took: a hung one from a quick one", ctx do
+    put(ctx.conn, "k", [1.0], :f64)
+    start_cache(ctx.server, ctx.name, keys: [{"k", :f64}], interval: 60_000, await: true)
+    quick = Cache.status(ctx.name).last_refresh_ms
+    assert is_integer(quick) and quick >= 0
+
+    # Redis paused for 400 ms holds the next refresh at least that long.
+    RedisServer.pause(ctx.server)
+    refresh = Task.async(fn -> Cache.refresh(ctx.name) end)
+    assert wait_until(fn -> Cache.status(ctx.name).refreshing end)
+    Process.sleep(400)
+    RedisServer.resume(ctx.server)
+    assert Task.await(refresh, 10_000) == :ok
+    assert Cache.status(ctx.name).last_refresh_ms >= 400
+  end
+
   test "refreshes on its interval, and keys that vanish from Redis vanish from it", ctx do
     put(ctx.conn, "m:1", [1.0], :f64)
     put(ctx.conn, "m:2", [2.0], :f64)

@@ -27,8 +27,10 @@ defmodule AnalyticsService do
   `:port` to listen on (default 127.0.0.1 and a free port), `:refresh`
   (ms between cache refreshes, default 30,000), `:stale_after` (ms: a cache
   whose data is older than this is reported stale by `GET /health`, say
-  while a refresh hangs on an unresponsive Redis; default the refresh
-  interval + 30,000), `:http` (the HTTP server's limits: connections,
+  while a refresh hangs on an unresponsive Redis; by default it follows
+  the refreshes themselves: the interval + twice the last refresh's
+  duration + 30,000, so a large refresh on a slow machine is not taken for
+  a hang), `:http` (the HTTP server's limits: connections,
   deadlines, sizes; see `AnalyticsService.HttpServer.start_link/1`),
   `:backend` (`:native`, the default, or `:elixir` to benchmark without
   the library) and `:name` (default `AnalyticsService`).
@@ -87,7 +89,8 @@ defmodule AnalyticsService do
     context = %{
       cache: cache(name),
       backend: backend!(Keyword.get(opts, :backend, :native)),
-      stale_after: Keyword.get(opts, :stale_after, refresh + 30_000)
+      refresh: refresh,
+      stale_after: Keyword.get(opts, :stale_after)
     }
 
     children = [

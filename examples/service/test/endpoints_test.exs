@@ -16,6 +16,11 @@ defmodule AnalyticsService.EndpointsTest do
     assert %{"status" => "ok", "redis" => "up", "metrics" => 10} = health
     assert %{"state" => "fresh", "entries" => 20, "last_error" => nil} = health["cache"]
     assert is_integer(health["cache"]["age_ms"])
+    # By default a refresh is overdue only past the interval, twice the last
+    # refresh's duration and 30 s: a large refresh is not taken for a hang.
+    %{"last_refresh_ms" => took, "stale_after_ms" => stale_after} = health["cache"]
+    assert is_integer(took) and took >= 0
+    assert stale_after == 30_000 + 2 * took + 30_000
     assert length(names) == 10
   end
 

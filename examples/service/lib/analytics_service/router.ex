@@ -32,7 +32,8 @@ defmodule AnalyticsService.Router do
 
   `/health` says `ok`; `stale` (200) when the last refresh failed or the
   data is older than the service's `:stale_after` (a refresh hanging on a
-  Redis that does not answer); `starting` (503) before the first load;
+  Redis that does not answer; by default the refresh interval + twice the
+  last refresh's duration + 30 s); `starting` (503) before the first load;
   `no_metrics` (503) when Redis holds no metrics.
   """
   alias Analytics.{Cache, Series}
@@ -119,9 +120,13 @@ defmodule AnalyticsService.Router do
 
   defp known_route?(_method, _path), do: false
 
-  defp health(%{cache: cache, stale_after: stale_after}) do
+  defp health(%{cache: cache} = context) do
     status = Cache.status(cache)
     metrics = length(Metrics.names(cache))
+
+    stale_after =
+      context.stale_after || context.refresh + 2 * (status.last_refresh_ms || 0) + 30_000
+
     # A refresh that hangs (Redis stopped, not gone) raises no error until
     # its timeout: data older than this says so first.
     overdue? = status.age_ms != nil and status.age_ms > stale_after
@@ -144,6 +149,7 @@ defmodule AnalyticsService.Router do
         entries: status.entries,
         refreshed_at: status.refreshed_at && DateTime.to_iso8601(status.refreshed_at),
         refreshing: status.refreshing,
+        last_refresh_ms: status.last_refresh_ms,
         last_error: status.last_error && Exception.message(status.last_error)
       },
       metrics: metrics
