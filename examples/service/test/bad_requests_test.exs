@@ -40,7 +40,19 @@ defmodule AnalyticsService.BadRequestsTest do
        "map needs an expression that computes a number"},
       {"/metrics/cpu.web-01/groups?by=#{URI.encode_www_form("log(0) + value")}", 400,
        "cannot cast -infinity"},
-      {"/query", 405, "GET is not allowed on /query"}
+      {"/query", 405, "GET is not allowed on /query"},
+      # A misspelt, repeated or out-of-range parameter is named, never
+      # answered with defaults.
+      {"#{summary}?reducer=p99", 400,
+       ~s(unknown parameter "reducer"; this endpoint takes from, to, reducers)},
+      {"#{summary}?bogus=1", 400, ~s(unknown parameter "bogus")},
+      {"/metrics/cpu.web-01/chart?width=100&pixels=3", 400,
+       ~s(unknown parameter "pixels"; this endpoint takes from, to, width)},
+      {"#{summary}?from=1796138670&from=1", 400, ~s(parameter "from" is given more than once)},
+      {"#{summary}?from=99999999999999999999999", 400,
+       "from is out of range (a 64-bit integer), got: 99999999999999999999999"},
+      {"#{summary}?to=-99999999999999999999999", 400, "to is out of range"},
+      {"/metrics/cpu.web-01/buckets?width=99999999999999999999", 400, "width is out of range"}
     ]
 
     for {path, status, message} <- cases do
@@ -58,6 +70,8 @@ defmodule AnalyticsService.BadRequestsTest do
       {"", 400, "malformed JSON at byte 1: truncated_json"},
       {~s({"metric": "cpu.web-01"} trailing), 400, "invalid_trailing_data"},
       {%{"from" => 1}, 400, "metric is required"},
+      {%{"metric" => "cpu.web-01", "extra" => 1}, 400,
+       ~s(unknown parameter "extra"; this endpoint takes metric, from, to, map, where, group_by, reducers)},
       {%{"metric" => 7}, 400, "metric must be a name"},
       {%{"metric" => "ghost"}, 404, ~s(unknown metric "ghost")},
       {%{"metric" => "cpu.web-01", "map" => "value +"}, 400, "map: syntax error before"},

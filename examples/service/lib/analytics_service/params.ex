@@ -39,6 +39,22 @@ defmodule AnalyticsService.Params do
 
   @type reducers :: [{String.t(), Analytics.reducer()}, ...]
 
+  @doc """
+  Raises unless every parameter is one of `allowed`: a misspelt one
+  (`reducer=p99`) would otherwise be ignored and answered with defaults.
+  """
+  @spec only!(map(), [String.t()]) :: :ok
+  def only!(params, allowed) do
+    case params |> Map.keys() |> Enum.reject(&(&1 in allowed)) |> Enum.sort() do
+      [] ->
+        :ok
+
+      [name | _] ->
+        raise BadRequest,
+              "unknown parameter #{short(name)}; this endpoint takes #{Enum.join(allowed, ", ")}"
+    end
+  end
+
   @doc "`{from, to}` from the optional `from` and `to` (unix seconds, `to` exclusive)."
   @spec time_range(map()) :: {integer() | nil, integer() | nil}
   def time_range(params) do
@@ -235,11 +251,11 @@ defmodule AnalyticsService.Params do
         nil
 
       value when is_integer(value) ->
-        value
+        in_range!(key, value)
 
       text when is_binary(text) ->
         case Integer.parse(text) do
-          {value, ""} -> value
+          {value, ""} -> in_range!(key, value)
           _ -> raise BadRequest, "#{key} must be an integer, got: #{short(text)}"
         end
 
@@ -247,6 +263,11 @@ defmodule AnalyticsService.Params do
         raise BadRequest, "#{key} must be an integer, got: #{short(other)}"
     end
   end
+
+  defp in_range!(_key, value) when value in -0x8000000000000000..0x7FFFFFFFFFFFFFFF, do: value
+
+  defp in_range!(key, value),
+    do: raise(BadRequest, "#{key} is out of range (a 64-bit integer), got: #{short(value)}")
 
   # Echoes of client input stay short.
   defp short(value), do: value |> inspect(limit: 5, printable_limit: 40) |> String.slice(0, 60)

@@ -68,10 +68,25 @@ defmodule AnalyticsService.Router do
       raise BadRequest, "at most #{@max_query_params} query parameters"
     end
 
-    URI.decode_query(query)
+    # "?&width=3" (an empty range before it) has an empty piece: no parameter.
+    pairs = query |> URI.query_decoder() |> Enum.reject(&(&1 == {"", ""}))
+
+    case pairs |> Enum.map(&elem(&1, 0)) |> duplicate() do
+      nil -> Map.new(pairs)
+      name -> raise BadRequest, "parameter #{short_name(name)} is given more than once"
+    end
   rescue
     ArgumentError -> raise BadRequest, "malformed query string"
   end
+
+  defp duplicate(names) do
+    Enum.reduce_while(names, MapSet.new(), fn name, seen ->
+      if name in seen, do: {:halt, name}, else: {:cont, MapSet.put(seen, name)}
+    end)
+    |> then(&if is_binary(&1), do: &1)
+  end
+
+  defp short_name(name), do: name |> String.slice(0, 40) |> inspect()
 
   defp route("GET", [], _request, _context), do: {200, Dashboard.asset([])}
 
@@ -175,6 +190,7 @@ defmodule AnalyticsService.Router do
   end
 
   defp summary(columns, query, context) do
+    Params.only!(query, ~w(from to reducers))
     {from, to} = Params.time_range(query)
     labelled = Params.reducers(query)
     window = Metrics.window(columns, from, to)
@@ -183,6 +199,7 @@ defmodule AnalyticsService.Router do
   end
 
   defp buckets(columns, query) do
+    Params.only!(query, ~w(from to width reducers))
     {from, to} = Params.time_range(query)
     window = Metrics.window(columns, from, to)
     labelled = Params.reducers(query)
@@ -200,6 +217,7 @@ defmodule AnalyticsService.Router do
   end
 
   defp chart(columns, query) do
+    Params.only!(query, ~w(from to width))
     {from, to} = Params.time_range(query)
     width = Params.pixels(query)
     window = Metrics.window(columns, from, to)
@@ -233,12 +251,14 @@ defmodule AnalyticsService.Router do
   end
 
   defp groups(columns, query) do
+    Params.only!(query, ~w(from to by reducers))
     by = Params.group_by(query, "by") || raise BadRequest, "by (a grouping) is required"
     {from, to} = Params.time_range(query)
     grouped(Metrics.window(columns, from, to), by, nil, Params.reducers(query))
   end
 
   defp query(body, context) do
+    Params.only!(body, ~w(metric from to map where group_by reducers))
     name = Map.get(body, "metric") || raise BadRequest, "metric is required"
     unless is_binary(name), do: raise(BadRequest, "metric must be a name")
     {from, to} = Params.time_range(body)
