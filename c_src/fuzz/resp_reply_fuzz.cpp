@@ -5,9 +5,9 @@
 // replies, a decoding error, a protocol error or an exhausted budget: never
 // a crash, a leak or undefined behaviour.
 //
-// The first byte picks the decoding (a tree, or a column layout and dtype;
-// bit 0x40: drop every reply after its first chunk), the second the chunk
-// size; the rest is the wire.
+// The first byte picks the decoding (a tree, or a column layout, one- or
+// several-column, and dtypes; bit 0x40: drop every reply after its first
+// chunk), the second the chunk size; the rest is the wire.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -24,11 +24,16 @@ namespace {
 constexpr std::size_t kBudget = 64 * 1024;
 
 std::optional<ColumnDecoder> decoder_for(std::uint8_t mode) {
-    constexpr ColumnLayout layouts[] = {ColumnLayout::packed, ColumnLayout::elements, ColumnLayout::odd_elements};
+    constexpr ColumnLayout layouts[] = {ColumnLayout::packed,          ColumnLayout::elements,
+                                        ColumnLayout::odd_elements,    ColumnLayout::member_score_pairs,
+                                        ColumnLayout::field_value_pairs, ColumnLayout::stream_fields};
     if (mode % 7 == 0) return std::nullopt;
     ElementNames names;
     if (mode & 0x20) names.range = {-3, -1};
-    return ColumnDecoder(mode & 0x80 ? Dtype::i64 : Dtype::f64, layouts[mode % 3], "fuzz", names);
+    const Dtype dtype = mode & 0x80 ? Dtype::i64 : Dtype::f64;
+    // The second column's dtype and the stream fields vary with the same bits.
+    const Dtype second = mode & 0x10 ? Dtype::i64 : Dtype::f64;
+    return ColumnDecoder(dtype, layouts[mode % 6], "fuzz", names, second, {"a", "b"});
 }
 
 }  // namespace
