@@ -161,4 +161,28 @@ defmodule AnalyticsService.AbuseTest do
     load!(conn, 5)
     assert wait_until(fn -> match?({200, %{"status" => "ok"}}, get!(port, "/health")) end)
   end
+
+  test "a wrong password shows in /health as refused credentials, not as Redis down" do
+    server = RedisServer.start!(["--requirepass", "right"])
+
+    start_from_passing_process!(
+      name: :wrong_password_service,
+      redis: [url: "redis://:not-the-s3cret@127.0.0.1:#{server.port}"],
+      refresh: 200
+    )
+
+    port = AnalyticsService.port(:wrong_password_service)
+
+    assert wait_until(fn ->
+             match?(
+               {503, %{"cache" => %{"last_error" => error}}} when is_binary(error),
+               get!(port, "/health")
+             )
+           end)
+
+    assert {503, health} = get!(port, "/health")
+    assert %{"status" => "starting", "redis" => "refuses the credentials"} = health
+    assert health["cache"]["last_error"] =~ "WRONGPASS"
+    refute inspect(health) =~ "not-the-s3cret"
+  end
 end

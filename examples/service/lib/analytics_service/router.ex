@@ -176,6 +176,14 @@ defmodule AnalyticsService.Router do
   # Only a connection error means Redis is down; a value that could not be
   # decoded leaves the cache stale with Redis up.
   defp redis_state(%Analytics.Redis.ConnectionError{}, _overdue?), do: "down"
+
+  # Up, but the service cannot use it: a wrong password or user.
+  defp redis_state(%Analytics.Redis.Error{message: "WRONGPASS" <> _}, _overdue?),
+    do: "refuses the credentials"
+
+  defp redis_state(%Analytics.Redis.Error{message: "NOAUTH" <> _}, _overdue?),
+    do: "refuses the credentials"
+
   defp redis_state(_last_error, true), do: "not answering"
   defp redis_state(_last_error, false), do: "up"
 
