@@ -2,7 +2,8 @@
 # holding one 1M-point metric and measures GET /metrics/NAME/chart?width=1200
 # with wrk; then, in this VM and paired sample by sample, the chart's own
 # work (M4 + JSON) against what an endpoint sending every point would do
-# (every point to JSON with the same encoder), with the bytes of each.
+# (every point to JSON with the same encoder), with the bytes of each; and
+# M4 itself against bucket_reduce with min and max over the same slices.
 #
 #   cd examples/service && elixir -S mix run ../../bench/chart_bench.exs --redis-port P
 Code.require_file("bench_helper.exs", __DIR__)
@@ -51,6 +52,22 @@ IO.puts(
   "in this VM: chart (M4 + JSON) #{BenchHelper.fmt(chart_us / 1000)} ms, #{IO.iodata_length(chart.())} bytes; " <>
     "every point as JSON #{BenchHelper.fmt(every_us / 1000)} ms, #{IO.iodata_length(every_point.())} bytes; " <>
     "ratio #{BenchHelper.fmt(ratio)}x"
+)
+
+# M4 against what one would reach for otherwise: bucket_reduce with min and
+# max over the same 1,200 time slices (which loses first and last, and
+# where in the slice the extremes are).
+{first, last} =
+  {Analytics.Series.at(ts, 0), Analytics.Series.at(ts, Analytics.Series.size(ts) - 1)}
+
+slice = div(last - first, 1200) + 1
+m4 = fn -> Analytics.downsample(ts, values, 1200) end
+buckets = fn -> Analytics.bucket_reduce(ts, values, slice, [:min, :max]) end
+{m4_us, buckets_us, m4_ratio} = BenchHelper.paired_us(m4, buckets)
+
+IO.puts(
+  "downsample M4 #{BenchHelper.fmt(m4_us / 1000)} ms; bucket_reduce [:min, :max] " <>
+    "#{BenchHelper.fmt(buckets_us / 1000)} ms; M4 is #{BenchHelper.fmt(m4_ratio)}x as fast"
 )
 
 System.halt(0)
