@@ -5,19 +5,7 @@
 # Loads one metric of 1M points into its own redis-server first.
 #
 #   bash bench/chart_bench.sh            (about a minute)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/setup.sh
-source scripts/redis.sh
-source scripts/beam_flags.sh
-install_missing_packages wrk
-
-cd examples/service
-export MIX_ENV=prod
-mix compile
-
-trap stop_redis EXIT
-start_redis
+source "$(dirname "$0")/service_env.sh"
 mix run -e "{:ok, c} = Analytics.Redis.start_link(port: $REDIS_PORT); AnalyticsService.Loader.load(c, metrics: 1)"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
