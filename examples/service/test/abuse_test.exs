@@ -10,19 +10,9 @@ defmodule AnalyticsService.AbuseTest do
     start_service!(metrics: 5, refresh: Map.get(context, :refresh, 30_000), stale_after: 1_000)
   end
 
-  defp still_serving(port) do
-    assert {200, %{"status" => "ok"}} = get!(port, "/health")
-    assert {200, %{"rows" => 20_000}} = get!(port, "/metrics/cpu.web-01/summary?reducers=count")
-  end
-
   test "groups are capped at 100,000, counted before any reducer runs", %{port: port, conn: conn} do
     # cpu.web-01 with 200,000 points, one a minute: by timestamp, 200,000 groups.
-    AnalyticsService.Loader.load(conn,
-      metrics: 1,
-      points: 200_000,
-      step: 60,
-      ends_at: 1_764_000_000
-    )
+    load!(conn, 1, 200_000)
 
     :ok = Analytics.Cache.refresh(AnalyticsService.cache())
 

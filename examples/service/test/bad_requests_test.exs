@@ -5,11 +5,6 @@ defmodule AnalyticsService.BadRequestsTest do
     start_service!(metrics: 5)
   end
 
-  defp still_serving(port) do
-    assert {200, %{"status" => "ok"}} = get!(port, "/health")
-    assert {200, %{"rows" => 20_000}} = get!(port, "/metrics/cpu.web-01/summary?reducers=count")
-  end
-
   test "bad GETs get 4xx with a message naming the problem", %{port: port} do
     summary = "/metrics/cpu.web-01/summary"
 

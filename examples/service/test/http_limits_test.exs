@@ -38,11 +38,6 @@ defmodule AnalyticsService.HttpLimitsTest do
     :jiffy.decode(body, [:return_maps])
   end
 
-  defp still_serving(port) do
-    assert {200, %{"status" => "ok"}} = get!(port, "/health")
-    assert {200, %{"rows" => 20_000}} = get!(port, "/metrics/cpu.web-01/summary?reducers=count")
-  end
-
   test "the service listens on the fixed port it was given, with nodelay", %{port: port} do
     {:ok, listening} = :gen_tcp.connect({127, 0, 0, 1}, port, [])
     :gen_tcp.close(listening)
@@ -224,12 +219,7 @@ defmodule AnalyticsService.HttpLimitsTest do
   test "a client that stops reading is cut off after the send timeout", %{port: port, conn: conn} do
     # cpu.web-01 with 200,000 points: 100,000 buckets of two reducers are
     # about 4.7 MB of JSON, more than the socket buffers take (2.8 MB here).
-    AnalyticsService.Loader.load(conn,
-      metrics: 1,
-      points: 200_000,
-      step: 60,
-      ends_at: 1_764_000_000
-    )
+    load!(conn, 1, 200_000)
 
     :ok = Analytics.Cache.refresh(AnalyticsService.cache())
     path = "/metrics/cpu.web-01/buckets?width=120&reducers=mean,sum"

@@ -4,6 +4,7 @@ defmodule AnalyticsService.ServiceCase do
   the loader, the service on another free port, and :httpc as the client.
   """
   use ExUnit.CaseTemplate
+  import ExUnit.Assertions
 
   alias Analytics.{Redis, RedisServer}
 
@@ -53,13 +54,20 @@ defmodule AnalyticsService.ServiceCase do
     pid
   end
 
-  def load!(conn, metrics) do
+  @doc "Loads `metrics` metrics of `points` points each (one a minute), ending at a fixed time."
+  def load!(conn, metrics, points \\ @points) do
     AnalyticsService.Loader.load(conn,
       metrics: metrics,
-      points: @points,
+      points: points,
       step: @step,
       ends_at: 1_764_000_000
     )
+  end
+
+  @doc "The service still answers: /health is ok and a summary of cpu.web-01 reads every point."
+  def still_serving(port) do
+    assert {200, %{"status" => "ok"}} = get!(port, "/health")
+    assert {200, %{"rows" => @points}} = get!(port, "/metrics/cpu.web-01/summary?reducers=count")
   end
 
   @doc "`{status, decoded JSON}` of a GET."
