@@ -21,6 +21,14 @@ series::Series decode_column(ErlNifEnv* env, ERL_NIF_TERM term) {
     throw std::invalid_argument("expected an %Analytics.Series{} or a list of numbers, got: " + describe(env, term));
 }
 
+series::Series decode_i64_column(ErlNifEnv* env, ERL_NIF_TERM term, const char* what) {
+    series::Series column = decode_column(env, term);
+    if (column.dtype() != series::Dtype::i64) {
+        throw std::invalid_argument(std::string(what) + " must be :i64 integers, got an :f64 column");
+    }
+    return column;
+}
+
 double column_cost(ErlNifEnv* env, ERL_NIF_TERM term, double per_element) {
     if (is_series(env, term)) return static_cast<double>(get_series(env, term).size()) * per_element;
     return list_cost(env, term, per_element + cost::list_decode);

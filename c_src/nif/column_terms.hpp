@@ -12,6 +12,8 @@ namespace analytics::nif {
 
 // Throws std::invalid_argument for anything but a Series or a list of numbers.
 series::Series decode_column(ErlNifEnv* env, ERL_NIF_TERM term);
+// The same, and :i64 (keys, timestamps); `what` names it in errors.
+series::Series decode_i64_column(ErlNifEnv* env, ERL_NIF_TERM term, const char* what);
 
 // The cost of `per_element` ns over a column, plus decoding if it is a list.
 double column_cost(ErlNifEnv* env, ERL_NIF_TERM term, double per_element);

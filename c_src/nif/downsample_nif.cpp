@@ -23,20 +23,12 @@ std::int64_t range_end(ErlNifEnv* env, ERL_NIF_TERM term, std::int64_t otherwise
     return value;
 }
 
-template <typename T>
-ERL_NIF_TERM make_column(ErlNifEnv* env, const std::vector<T>& values) {
-    return make_series(env, series::Series(series::AlignedVector<T>(values.begin(), values.end())));
-}
-
 double downsample_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     return column_cost(env, argv[0], cost::downsampling) + column_cost(env, argv[1], 0.0);
 }
 
 ERL_NIF_TERM downsample_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
-    const series::Series times = decode_column(env, argv[0]);
-    if (times.dtype() != series::Dtype::i64) {
-        throw std::invalid_argument("times must be :i64 integers, got an :f64 column");
-    }
+    const series::Series times = decode_i64_column(env, argv[0], "times");
     const series::Series values = decode_column(env, argv[1]);
     const auto time_view = std::get<std::span<const std::int64_t>>(times.view());
     const std::int64_t from = range_end(env, argv[2], time_view.empty() ? 0 : time_view.front(), "from");
@@ -50,7 +42,7 @@ ERL_NIF_TERM downsample_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     } else {
         throw std::invalid_argument("method must be :m4 or :lttb, got: " + describe(env, argv[5]));
     }
-    ERL_NIF_TERM columns[] = {make_column(env, points.times), make_column(env, points.values)};
+    ERL_NIF_TERM columns[] = {make_series(env, points.times), make_series(env, points.values)};
     return enif_make_list_from_array(env, columns, 2);
 }
 

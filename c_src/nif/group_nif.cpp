@@ -14,23 +14,10 @@
 namespace analytics::nif {
 namespace {
 
-series::Series i64_column(ErlNifEnv* env, ERL_NIF_TERM term, const char* what) {
-    series::Series column = decode_column(env, term);
-    if (column.dtype() != series::Dtype::i64) {
-        throw std::invalid_argument(std::string(what) + " must be :i64 integers, got an :f64 column");
-    }
-    return column;
-}
-
-template <typename T>
-ERL_NIF_TERM make_column(ErlNifEnv* env, const std::vector<T>& values) {
-    return make_series(env, series::Series(series::AlignedVector<T>(values.begin(), values.end())));
-}
-
 ERL_NIF_TERM encode_groups(ErlNifEnv* env, const kernels::GroupResult& result) {
-    std::vector<ERL_NIF_TERM> terms{make_column(env, result.keys)};
+    std::vector<ERL_NIF_TERM> terms{make_series(env, result.keys)};
     for (const auto& column : result.columns) {
-        terms.push_back(std::visit([env](const auto& values) { return make_column(env, values); }, column));
+        terms.push_back(std::visit([env](const auto& values) { return make_series(env, values); }, column));
     }
     return enif_make_list_from_array(env, terms.data(), static_cast<unsigned>(terms.size()));
 }
@@ -42,7 +29,7 @@ double grouping_cost(ErlNifEnv* env, ERL_NIF_TERM keys, ERL_NIF_TERM reducers) {
 double group_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) { return grouping_cost(env, argv[0], argv[2]); }
 
 ERL_NIF_TERM group_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
-    const series::Series keys = i64_column(env, argv[0], "group keys");
+    const series::Series keys = decode_i64_column(env, argv[0], "group keys");
     const series::Series values = decode_column(env, argv[1]);
     const auto reducers = decode_reducers(env, argv[2]);
     const auto key_view = std::get<std::span<const std::int64_t>>(keys.view());
@@ -52,7 +39,7 @@ ERL_NIF_TERM group_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
 double bucket_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) { return grouping_cost(env, argv[0], argv[3]); }
 
 ERL_NIF_TERM bucket_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
-    const series::Series timestamps = i64_column(env, argv[0], "timestamps");
+    const series::Series timestamps = decode_i64_column(env, argv[0], "timestamps");
     const series::Series values = decode_column(env, argv[1]);
     ErlNifSInt64 width;
     if (!enif_get_int64(env, argv[2], &width) || width < 1) {

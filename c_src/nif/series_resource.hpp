@@ -6,6 +6,8 @@
 
 #include <erl_nif.h>
 
+#include <vector>
+
 #include "../series/series.hpp"
 
 namespace analytics::nif {
@@ -28,5 +30,11 @@ inline const series::Series& get_series(ErlNifEnv* env, ERL_NIF_TERM term) {
 
 // A new %Analytics.Series{resource: ..., dtype: ..., size: ...}.
 ERL_NIF_TERM make_series(ErlNifEnv* env, series::Series series);
+
+// A new series holding a copy of a kernel's result column.
+template <typename T>
+ERL_NIF_TERM make_series(ErlNifEnv* env, const std::vector<T>& values) {
+    return make_series(env, series::Series(series::AlignedVector<T>(values.begin(), values.end())));
+}
 
 }  // namespace analytics::nif
