@@ -294,9 +294,8 @@ private:
 
     // #Fun<erl_eval.6.1234> or fun 'Elixir.String':length/1, as #Function<...>.
     void function(ERL_NIF_TERM t) {
-        std::array<char, kDescribeLimit + 2> buffer{};
-        enif_snprintf(buffer.data(), buffer.size(), "%T", t);
-        std::string_view text(buffer.data());
+        const std::string form = erlang_form(t);
+        std::string_view text(form);
         for (std::string_view wrapper : {std::string_view("#Fun<"), std::string_view("fun ")}) {
             if (text.starts_with(wrapper)) text.remove_prefix(wrapper.size());
         }
@@ -309,13 +308,19 @@ private:
     // Erlang's own form, with Elixir's name for the type: #Ref<0.1.2.3>
     // becomes #Reference<0.1.2.3>.
     void opaque(ERL_NIF_TERM t, std::string_view elixir_prefix, std::string_view erlang_prefix) {
-        // One character more than the limit, so a cut text shows "...".
-        std::array<char, kDescribeLimit + 2> buffer{};
-        enif_snprintf(buffer.data(), buffer.size(), "%T", t);
-        std::string_view text(buffer.data());
+        const std::string form = erlang_form(t);
+        std::string_view text(form);
         if (text.starts_with(erlang_prefix)) text.remove_prefix(erlang_prefix.size());
         out_ += elixir_prefix;
         out_ += text;
+    }
+
+    // Erlang's %T text of a term, one character past the limit at most, so
+    // that a cut text still shows "...".
+    std::string erlang_form(ERL_NIF_TERM t) const {
+        std::array<char, kDescribeLimit + 2> buffer{};
+        enif_snprintf(buffer.data(), buffer.size(), "%T", t);
+        return std::string(buffer.data());
     }
 
     ErlNifEnv* env_;

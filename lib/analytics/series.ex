@@ -36,6 +36,10 @@ defmodule Analytics.Series do
 
   alias Analytics.Native
 
+  # The fields Elixir code reads; the NIF checks them against the data.
+  defguardp well_formed(size, dtype)
+            when is_integer(size) and size >= 0 and dtype in [:f64, :i64]
+
   @i64_range -0x8000000000000000..0x7FFFFFFFFFFFFFFF
 
   @doc """
@@ -110,9 +114,7 @@ defmodule Analytics.Series do
       2
   """
   @spec size(t()) :: non_neg_integer()
-  def size(%__MODULE__{size: size, dtype: dtype})
-      when is_integer(size) and size >= 0 and dtype in [:f64, :i64],
-      do: size
+  def size(%__MODULE__{size: size, dtype: dtype}) when well_formed(size, dtype), do: size
 
   def size(other), do: not_a_series!(other)
 
@@ -125,9 +127,7 @@ defmodule Analytics.Series do
       :i64
   """
   @spec dtype(t()) :: dtype()
-  def dtype(%__MODULE__{size: size, dtype: dtype})
-      when is_integer(size) and size >= 0 and dtype in [:f64, :i64],
-      do: dtype
+  def dtype(%__MODULE__{size: size, dtype: dtype}) when well_formed(size, dtype), do: dtype
 
   def dtype(other), do: not_a_series!(other)
 
