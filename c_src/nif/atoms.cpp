@@ -11,7 +11,7 @@ ERL_NIF_TERM sum, count, min, max, mean, variance, standard_deviation, product, 
 ERL_NIF_TERM column, constant;
 ERL_NIF_TERM approx_n_distinct, approx_quantile, hll_state, dd_state;
 ERL_NIF_TERM m4, lttb;
-ERL_NIF_TERM ok, error, analytics_redis, reason, address, redis_error, redis_connection_error;
+ERL_NIF_TERM ok, error, analytics_redis, reason, address, cause, redis_error, redis_connection_error;
 ERL_NIF_TERM timeout, disconnected, closed, protocol_error, reply_too_large;
 ERL_NIF_TERM tree, packed, elements, odd_elements, member_score_pairs, field_value_pairs, stream_fields, single, many;
 
@@ -59,6 +59,7 @@ void init(ErlNifEnv* env) {
     analytics_redis = atom("analytics_redis");
     reason = atom("reason");
     address = atom("address");
+    cause = atom("cause");
     redis_error = atom("Elixir.Analytics.Redis.Error");
     redis_connection_error = atom("Elixir.Analytics.Redis.ConnectionError");
     timeout = atom("timeout");

@@ -17,7 +17,7 @@ extern ERL_NIF_TERM approx_n_distinct, approx_quantile, hll_state, dd_state;
 extern ERL_NIF_TERM m4, lttb;
 
 // Redis engine messages and errors.
-extern ERL_NIF_TERM ok, error, analytics_redis, reason, address, redis_error, redis_connection_error;
+extern ERL_NIF_TERM ok, error, analytics_redis, reason, address, cause, redis_error, redis_connection_error;
 extern ERL_NIF_TERM timeout, disconnected, closed, protocol_error, reply_too_large;
 extern ERL_NIF_TERM tree, packed, elements, odd_elements, member_score_pairs, field_value_pairs, stream_fields, single,
     many;

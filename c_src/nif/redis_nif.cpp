@@ -63,11 +63,24 @@ struct EnvFree {
 
 enum class Shape { single, many };
 
-// `closed` because the server refused the handshake says why: the server's
-// own error (WRONGPASS ...), as a synchronous connect would return it.
+// Socket reasons are atom-like ("econnrefused"); anything else stays a string.
+ERL_NIF_TERM connect_reason(ErlNifEnv* env, const std::string& reason) {
+    const bool atom_like = reason.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
+    return atom_like ? enif_make_atom(env, reason.c_str()) : make_binary(env, reason);
+}
+
+// `closed` while the engine is not connected says why: the server's own
+// error when it refused the handshake (WRONGPASS ...), as a synchronous
+// connect would return it; otherwise the address and the latest attempt's
+// socket reason as the cause.
 ERL_NIF_TERM failure_term(ErlNifEnv* env, redis::FailureKind kind, redis::Engine* engine) {
     if (kind == redis::FailureKind::closed && engine) {
-        if (auto refusal = engine->handshake_refusal()) return make_redis_error(env, *refusal);
+        if (auto why = engine->not_connected()) {
+            const auto& attempt = why->last_attempt;
+            if (attempt && attempt->server) return make_redis_error(env, attempt->what());
+            return make_connection_error(env, atoms::closed, make_binary(env, why->address),
+                                         attempt ? connect_reason(env, attempt->what()) : atoms::nil);
+        }
     }
     return make_connection_error(env, failure_reason(kind));
 }
@@ -162,12 +175,6 @@ long decode_int(ErlNifEnv* env, ERL_NIF_TERM term, const char* what, long low, l
                                     std::to_string(high) + ", got: " + describe(env, term));
     }
     return value;
-}
-
-// Socket reasons are atom-like ("econnrefused"); anything else stays a string.
-ERL_NIF_TERM connect_reason(ErlNifEnv* env, const std::string& reason) {
-    const bool atom_like = reason.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos;
-    return atom_like ? enif_make_atom(env, reason.c_str()) : make_binary(env, reason);
 }
 
 ERL_NIF_TERM connect_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {

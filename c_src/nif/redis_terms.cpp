@@ -12,13 +12,15 @@ ERL_NIF_TERM make_redis_error(ErlNifEnv* env, std::string_view message) {
     return make_exception(env, atoms::redis_error, atoms::message, make_binary(env, message));
 }
 
-// Every field of the Elixir struct: `address` is filled in by Elixir, which
-// knows the endpoint, when connecting failed.
-ERL_NIF_TERM make_connection_error(ErlNifEnv* env, ERL_NIF_TERM reason) {
-    ERL_NIF_TERM keys[] = {atoms::struct_, atoms::exception, atoms::reason, atoms::address};
-    ERL_NIF_TERM values[] = {atoms::redis_connection_error, atoms::true_, reason, atoms::nil};
+// Every field of the Elixir struct (0 stands for nil). `address` is filled
+// in here for calls made while the engine is not connected, and by Elixir,
+// which knows the endpoint, when start_link's connect failed.
+ERL_NIF_TERM make_connection_error(ErlNifEnv* env, ERL_NIF_TERM reason, ERL_NIF_TERM address, ERL_NIF_TERM cause) {
+    ERL_NIF_TERM keys[] = {atoms::struct_, atoms::exception, atoms::reason, atoms::address, atoms::cause};
+    ERL_NIF_TERM values[] = {atoms::redis_connection_error, atoms::true_, reason, address ? address : atoms::nil,
+                             cause ? cause : atoms::nil};
     ERL_NIF_TERM map;
-    enif_make_map_from_arrays(env, keys, values, 4, &map);
+    enif_make_map_from_arrays(env, keys, values, 5, &map);
     return map;
 }
 

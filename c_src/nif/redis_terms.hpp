@@ -11,8 +11,9 @@ namespace analytics::nif {
 
 // %Analytics.Redis.Error{message: message}
 ERL_NIF_TERM make_redis_error(ErlNifEnv* env, std::string_view message);
-// %Analytics.Redis.ConnectionError{reason: reason}
-ERL_NIF_TERM make_connection_error(ErlNifEnv* env, ERL_NIF_TERM reason);
+// %Analytics.Redis.ConnectionError{reason: reason, address: address, cause: cause}
+ERL_NIF_TERM make_connection_error(ErlNifEnv* env, ERL_NIF_TERM reason, ERL_NIF_TERM address = 0,
+                                   ERL_NIF_TERM cause = 0);
 ERL_NIF_TERM failure_reason(redis::FailureKind kind);
 
 // A reply as Redix gives it: binaries, integers, nil, lists, and

@@ -110,10 +110,10 @@ void Engine::stop() {
     wake();
 }
 
-std::optional<std::string> Engine::handshake_refusal() {
+std::optional<Engine::NotConnected> Engine::not_connected() {
     const std::lock_guard lock(mutex_);
-    if (stopping_ || connected_ || handshake_refusal_.empty()) return std::nullopt;
-    return handshake_refusal_;
+    if (stopping_ || connected_) return std::nullopt;
+    return NotConnected{endpoint_address(endpoint_), last_attempt_};
 }
 
 void Engine::wake() {
@@ -402,7 +402,7 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
             bool was_first;
             {
                 const std::lock_guard lock(mutex_);
-                handshake_refusal_ = e.server ? e.what() : "";
+                last_attempt_ = e;
                 was_first = std::exchange(first_attempt_, false);
             }
             if (was_first) drop_unsent();
@@ -416,7 +416,7 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
         const std::lock_guard lock(mutex_);
         connected_ = true;
         first_attempt_ = false;
-        handshake_refusal_.clear();
+        last_attempt_.reset();
         return true;
     }
 }

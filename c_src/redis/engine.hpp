@@ -105,10 +105,17 @@ public:
     // Asks the IO thread to look at its callers again (one was abandoned).
     void wake();
 
-    // The server's answer to the latest handshake (AUTH, SELECT) when it
-    // refused it, while the engine runs and is not connected: why requests
-    // are `closed`, worth telling the caller (WRONGPASS, not a bare closed).
-    std::optional<std::string> handshake_refusal();
+    // Why requests are `closed` while the engine runs and is not connected:
+    // where it tries to connect and why its latest attempt failed (nothing
+    // yet when no attempt has failed since the connection was lost). A
+    // server's refusal of the handshake (WRONGPASS) is worth telling the
+    // caller as the server's own error; a socket reason (econnrefused) as
+    // the cause of `closed`. Nothing once stopped or while connected.
+    struct NotConnected {
+        std::string address;  // "host:port", never the password
+        std::optional<ConnectError> last_attempt;
+    };
+    std::optional<NotConnected> not_connected();
 
     // Requests accepted and not yet answered, failed or dropped.
     std::size_t pending() const { return pending_.load(); }
@@ -156,7 +163,7 @@ private:
     const Endpoint endpoint_;
     const EngineOptions options_;
 
-    std::mutex mutex_;  // guards inbox_, stopping_, connected_, waiting_, first_attempt_, handshake_refusal_
+    std::mutex mutex_;  // guards inbox_, stopping_, connected_, waiting_, first_attempt_, last_attempt_
     std::vector<Request> inbox_;
     bool stopping_ = false;
     bool connected_ = false;
@@ -164,7 +171,7 @@ private:
     // wait in the inbox rather than being refused, as a new connection's
     // first calls should not fail only because they came first.
     bool first_attempt_ = false;
-    std::string handshake_refusal_;
+    std::optional<ConnectError> last_attempt_;  // the latest failed connect since the connection was lost
     // The IO thread is (about to be) blocked in epoll_wait with an empty
     // inbox: only then does a submission need to write the eventfd.
     bool waiting_ = false;

@@ -31,6 +31,11 @@ Fd::~Fd() {
     if (fd_ >= 0) ::close(fd_);
 }
 
+std::string endpoint_address(const Endpoint& endpoint) {
+    const bool v6 = endpoint.host.find(':') != std::string::npos;
+    return (v6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" + std::to_string(endpoint.port);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;

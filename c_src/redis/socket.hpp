@@ -17,6 +17,9 @@ struct Endpoint {
     int database = 0;
 };
 
+// "host:port", "[v6 address]:port": where an endpoint connects, for messages.
+std::string endpoint_address(const Endpoint& endpoint);
+
 // Why a connection could not be made: `server` when Redis answered with an
 // error (a bad password), otherwise a socket-level reason such as
 // "econnrefused" or "timeout".

@@ -284,7 +284,7 @@ TEST_CASE("a background engine's first requests wait for its first attempt; a re
         // Submitted while the IO thread connects: accepted, not refused.
         for (int i = 0; i < 20; ++i) REQUIRE_FALSE(engine->submit(make_request({"PING"}, tally, 10s)));
         REQUIRE(eventually([&] { return tally->pongs == 20; }));
-        CHECK_FALSE(engine->handshake_refusal());
+        CHECK_FALSE(engine->not_connected());
         engine->stop();
     }
 
@@ -293,12 +293,33 @@ TEST_CASE("a background engine's first requests wait for its first attempt; a re
     // Waiting for the first attempt or refused after it: closed either way.
     const bool refused = engine->submit(make_request({"PING"}, tally, 10s)).has_value();
     REQUIRE(eventually([&] { return refused || tally->failed == 1; }));
-    const auto why = engine->handshake_refusal();
+    const auto why = engine->not_connected();
     REQUIRE(why);
-    CHECK(why->starts_with("WRONGPASS"));
+    REQUIRE(why->last_attempt);
+    CHECK(why->last_attempt->server);
+    CHECK(std::string(why->last_attempt->what()).starts_with("WRONGPASS"));
     CHECK(engine->submit(make_request({"PING"}, tally, 10s)) == FailureKind::closed);
     engine->stop();
     // Stopped, it no longer blames the server.
-    CHECK_FALSE(engine->handshake_refusal());
+    CHECK_FALSE(engine->not_connected());
     CHECK(tally->answered_twice == 0);
+}
+
+TEST_CASE("a background engine that cannot connect keeps its address and the latest attempt's reason",
+          "[engine]") {
+    Endpoint endpoint;
+    endpoint.port = free_port();  // nothing listens there
+    endpoint.password = "never shown";
+    const auto tally = std::make_shared<Tally>();
+    const auto engine = Engine::start_in_background(endpoint, EngineOptions{});
+    const bool refused = engine->submit(make_request({"PING"}, tally, 10s)).has_value();
+    REQUIRE(eventually([&] { return refused || tally->failed == 1; }));
+    const auto why = engine->not_connected();
+    REQUIRE(why);
+    CHECK(why->address == "127.0.0.1:" + std::to_string(endpoint.port));
+    REQUIRE(why->last_attempt);
+    CHECK_FALSE(why->last_attempt->server);
+    CHECK(std::string(why->last_attempt->what()) == "econnrefused");
+    engine->stop();
+    CHECK_FALSE(engine->not_connected());
 }

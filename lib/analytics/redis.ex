@@ -103,7 +103,9 @@ defmodule Analytics.Redis do
   Redis is down. Calls made during the first attempt wait for it; once an
   attempt has failed, calls fail at once with `:closed` (or with the
   server's `%Error{}` when it refused the credentials, such as `WRONGPASS`)
-  until a retry connects. With `sync_connect: true` it connects
+  until a retry connects: that `%ConnectionError{reason: :closed}` names the
+  address and the latest attempt's reason as `:cause` ("not connected to
+  127.0.0.1:6379 (last attempt: econnrefused)"). With `sync_connect: true` it connects
   and authenticates before returning, and returns
   `{:error, %ConnectionError{}}` (naming host and port) when the server
   cannot be reached, or `{:error, %Error{}}` when it refuses the

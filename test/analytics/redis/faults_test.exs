@@ -6,6 +6,8 @@ defmodule Analytics.Redis.FaultsTest do
 
   setup context, do: RedisServer.with_connection(context)
 
+  doctest Analytics.Redis.ConnectionError
+
   # Polls until the connection answers again (it reconnects with backoff).
   defp wait_until_up(conn, tries \\ 200) do
     case Redis.command(conn, ["PING"], timeout: 500) do
@@ -51,7 +53,11 @@ defmodule Analytics.Redis.FaultsTest do
       assert result == {:error, %ConnectionError{reason: :disconnected}}
     end
 
-    assert Redis.command(conn, ["PING"]) == {:error, %ConnectionError{reason: :closed}}
+    # Not connected yet; whether a retry has failed by now is a race.
+    assert {:error, %ConnectionError{reason: :closed, address: address}} =
+             Redis.command(conn, ["PING"])
+
+    assert address == "127.0.0.1:#{server.port}"
 
     RedisServer.restart!(server)
     assert wait_until_up(conn) == :ok
@@ -146,9 +152,22 @@ defmodule Analytics.Redis.FaultsTest do
     {:ok, port} = :inet.port(socket)
     :gen_tcp.close(socket)
 
-    {:ok, conn} = Redis.start_link(port: port, sync_connect: false)
-    assert Redis.command(conn, ["PING"]) == {:error, %ConnectionError{reason: :closed}}
-    RedisServer.restart!(%RedisServer{port: port, args: []})
+    {:ok, conn} = Redis.start_link(port: port, sync_connect: false, password: "s3cret")
+    assert {:error, error} = Redis.command(conn, ["PING"])
+
+    # As sync_connect: true would say it: where, and why the latest attempt failed.
+    assert error ==
+             %ConnectionError{
+               reason: :closed,
+               address: "127.0.0.1:#{port}",
+               cause: :econnrefused
+             }
+
+    assert Exception.message(error) ==
+             "not connected to 127.0.0.1:#{port} (last attempt: econnrefused)"
+
+    refute inspect(error) =~ "s3cret"
+    RedisServer.restart!(%RedisServer{port: port, args: ["--requirepass", "s3cret"]})
     assert wait_until_up(conn) == :ok
   end
 

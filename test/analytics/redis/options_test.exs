@@ -141,7 +141,13 @@ defmodule Analytics.Redis.OptionsTest do
 
     assert wait_until(
              fn ->
-               Redis.command(conn, ["PING"]) == {:error, %ConnectionError{reason: :closed}}
+               Redis.command(conn, ["PING"]) ==
+                 {:error,
+                  %ConnectionError{
+                    reason: :closed,
+                    address: "127.0.0.1:#{port}",
+                    cause: :econnrefused
+                  }}
              end,
              2_000
            )
