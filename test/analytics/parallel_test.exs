@@ -2,7 +2,7 @@ defmodule Analytics.ParallelTest do
   use ExUnit.Case, async: true
   require Analytics
   import Analytics.Approx
-  alias Analytics.Series
+  alias Analytics.{Placement, Series}
 
   @reducers [:sum, :count, :min, :max, :mean, :variance, :argmin, :argmax, :approx_n_distinct]
 
@@ -21,6 +21,27 @@ defmodule Analytics.ParallelTest do
       assert_close(split[reducer], serial[reducer], reducer, 1.0e-9)
       assert_close(auto[reducer], serial[reducer], reducer, 1.0e-9)
     end
+  end
+
+  test "parallel: true really splits: one slice per dirty CPU scheduler, each reduced on a dirty scheduler" do
+    series = Series.from_binary(:binary.copy(<<0.5::float-native-64>>, 2_000_000), :f64)
+    slices = :erlang.system_info(:dirty_cpu_schedulers_online)
+
+    # Each traced process that reduced on a dirty scheduler: the serial call
+    # is one (the caller), the split one is one per slice (none is the caller).
+    {serial, [{caller, :reduce}]} =
+      Placement.run(fn -> Analytics.reduce(series, :sum, parallel: false) end)
+
+    assert serial == 1_000_000.0
+    assert is_pid(caller)
+
+    {split, dirty} =
+      Placement.run(fn -> {self(), Analytics.reduce(series, :sum, parallel: true)} end)
+
+    {caller, 1_000_000.0} = split
+    reducers = for {pid, :reduce} <- dirty, do: pid
+    assert length(Enum.uniq(reducers)) == slices
+    refute caller in reducers
   end
 
   test "map: and where: split too, positions counted in input rows" do
