@@ -31,6 +31,20 @@ Fd::~Fd() {
     if (fd_ >= 0) ::close(fd_);
 }
 
+std::string errno_reason(int error) {
+    switch (error) {
+        case ECONNREFUSED: return "econnrefused";
+        case ETIMEDOUT: return "timeout";
+        case EHOSTUNREACH: return "ehostunreach";
+        case ENETUNREACH: return "enetunreach";
+        case ECONNRESET: return "econnreset";
+        case EPIPE: return "epipe";
+        case ENOENT: return "enoent";  // a Unix socket path that does not exist
+        case EACCES: return "eacces";
+        default: return std::string("socket error: ") + std::strerror(error);
+    }
+}
+
 std::string endpoint_address(const Endpoint& endpoint) {
     const bool v6 = endpoint.host.find(':') != std::string::npos;
     return (v6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" + std::to_string(endpoint.port);
@@ -40,18 +54,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t kHandshakeReplyBytes = 64 * 1024;
-
-std::string errno_reason(int error) {
-    switch (error) {
-        case ECONNREFUSED: return "econnrefused";
-        case ETIMEDOUT: return "timeout";
-        case EHOSTUNREACH: return "ehostunreach";
-        case ENETUNREACH: return "enetunreach";
-        case ECONNRESET: return "econnreset";
-        case EPIPE: return "epipe";
-        default: return std::string("socket error: ") + std::strerror(error);
-    }
-}
 
 int remaining_ms(Clock::time_point deadline) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();

@@ -17,6 +17,9 @@ struct Endpoint {
     int database = 0;
 };
 
+// An errno as a connection error reason: "econnrefused", "timeout", ...
+std::string errno_reason(int error);
+
 // "host:port", "[v6 address]:port": where an endpoint connects, for messages.
 std::string endpoint_address(const Endpoint& endpoint);
 
