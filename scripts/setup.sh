@@ -4,7 +4,7 @@
 # environment for mix. Run as root on Debian 12.
 set -euo pipefail
 
-ANALYTICS_PACKAGES=(g++ make cmake erlang-nox erlang-dev elixir libxsimd-dev catch2 libhiredis-dev redis-server erlang-jiffy erlang-inets libjs-chart.js)
+ANALYTICS_PACKAGES=(g++ make cmake erlang-nox erlang-dev elixir libxsimd-dev catch2 libhiredis-dev libssl-dev openssl redis-server erlang-jiffy erlang-inets libjs-chart.js)
 
 install_missing_packages() {
   local missing=()

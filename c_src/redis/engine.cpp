@@ -2,7 +2,6 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <malloc.h>
 #include <poll.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <random>
+#include <span>
 #include <system_error>
 #include <utility>
 
@@ -44,14 +44,14 @@ void release_free_memory() {
 }  // namespace
 
 std::shared_ptr<Engine> Engine::start(Endpoint endpoint, EngineOptions options) {
-    Fd socket = connect_and_handshake(endpoint, options.connect_timeout);
-    auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), options, std::move(socket));
+    auto transport = connect_and_handshake(endpoint, options.connect_timeout, options.make_transport);
+    auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), options, std::move(transport));
     engine->launch();
     return engine;
 }
 
 std::shared_ptr<Engine> Engine::start_in_background(Endpoint endpoint, EngineOptions options) {
-    auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), options, Fd());
+    auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), options, nullptr);
     engine->first_attempt_ = true;  // before the thread exists: no lock needed
     engine->launch();
     return engine;
@@ -62,10 +62,10 @@ void Engine::launch() {
     std::thread([self = shared_from_this()] { self->run(); }).detach();
 }
 
-Engine::Engine(Key, Endpoint endpoint, EngineOptions options, Fd socket)
+Engine::Engine(Key, Endpoint endpoint, EngineOptions options, std::unique_ptr<Transport> transport)
     : endpoint_(std::move(endpoint)),
-      options_(options),
-      socket_(std::move(socket)),
+      options_(std::move(options)),
+      transport_(std::move(transport)),
       epoll_(checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")),
       wake_fd_(checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
       reader_(make_reader()),
@@ -75,11 +75,11 @@ Engine::Engine(Key, Endpoint endpoint, EngineOptions options, Fd socket)
     wake.events = EPOLLIN;
     wake.data.fd = wake_fd_.get();
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &wake);
-    if (socket_) {
+    if (transport_) {
         epoll_event sock{};
         sock.events = EPOLLIN;
-        sock.data.fd = socket_.get();
-        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket_.get(), &sock);
+        sock.data.fd = transport_->fd();
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, transport_->fd(), &sock);
         connected_ = true;
     }
     live_engines.fetch_add(1, std::memory_order_relaxed);
@@ -138,14 +138,14 @@ void Engine::sleep_unless_woken(std::chrono::milliseconds duration) {
 
 void Engine::run() {
     // Started in the background: the first attempt is made at once.
-    bool running = socket_ || reconnect_with_backoff(false);
+    bool running = transport_ || reconnect_with_backoff(false);
     while (running) {
         serve_connection();
         running = reconnect_with_backoff(true);
     }
     // Close now: whoever still holds the engine (a stale registration of a
     // killed connection process) must not keep a socket open on the server.
-    socket_ = Fd();
+    transport_.reset();
     take_inbox();
     fail_in_flight(FailureKind::closed);
 }
@@ -173,11 +173,14 @@ bool Engine::start_waiting() {
     return waiting_;
 }
 
-void Engine::watch_socket(bool writable) {
+void Engine::watch_transport() {
+    const bool writable = write_waits_for_write_ || read_waits_for_write_;
+    if (writable == watching_writes_) return;
     epoll_event event{};
     event.events = EPOLLIN | (writable ? EPOLLOUT : 0u);
-    event.data.fd = socket_.get();
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, socket_.get(), &event);
+    event.data.fd = transport_->fd();
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, transport_->fd(), &event);
+    watching_writes_ = writable;
 }
 
 // When the reply at the head of the line, which nobody waits for, has kept
@@ -203,17 +206,22 @@ int Engine::next_timeout_ms() const {
 
 void Engine::serve_connection() {
     epoll_event events[4];
-    bool watching_writes = false;
+    // A fresh connection's socket is watched for input only.
+    watching_writes_ = read_waits_for_write_ = write_waits_for_write_ = more_to_read_ = false;
     for (;;) {
-        const int ready = ::epoll_wait(epoll_.get(), events, 4, start_waiting() ? next_timeout_ms() : 0);
-        bool readable = false;
+        // Bytes perhaps left unread: look, but do not block.
+        const int timeout = more_to_read_ ? 0 : start_waiting() ? next_timeout_ms() : 0;
+        const int ready = ::epoll_wait(epoll_.get(), events, 4, timeout);
+        bool readable = more_to_read_;
+        bool writable = false;
         for (int i = 0; i < ready; ++i) {
             if (events[i].data.fd == wake_fd_.get()) {
                 std::uint64_t count;
                 [[maybe_unused]] const ssize_t drained = ::read(wake_fd_.get(), &count, sizeof(count));
-            } else if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-                readable = true;
+                continue;
             }
+            if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable = true;
+            if (events[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable = true;
         }
         {
             const std::lock_guard lock(mutex_);
@@ -222,27 +230,24 @@ void Engine::serve_connection() {
         }
         take_inbox();
         if (!flush_writes()) return;
-        if (readable && !read_replies()) return;
+        if ((readable || (read_waits_for_write_ && writable)) && !read_replies()) return;
         if (!expire(Clock::now())) return;
-        const bool want_writes = write_offset_ < write_buffer_.size();
-        if (want_writes != watching_writes) {
-            watch_socket(want_writes);
-            watching_writes = want_writes;
-        }
+        watch_transport();
     }
 }
 
+// A write cut short is retried with the same bytes at the same offset (the
+// buffer may have grown since), as TLS requires.
 bool Engine::flush_writes() {
+    write_waits_for_write_ = false;
     while (write_offset_ < write_buffer_.size()) {
-        const ssize_t n = ::send(socket_.get(), write_buffer_.data() + write_offset_,
-                                 write_buffer_.size() - write_offset_, MSG_NOSIGNAL);
-        if (n > 0) {
-            write_offset_ += static_cast<std::size_t>(n);
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return true;
-        } else if (n < 0 && errno != EINTR) {
-            fail_in_flight(FailureKind::disconnected);
-            return false;
+        const IoResult written = transport_->write(std::span<const char>(write_buffer_).subspan(write_offset_));
+        switch (written.status) {
+            case IoStatus::done: write_offset_ += written.bytes; break;
+            case IoStatus::want_write: write_waits_for_write_ = true; return true;
+            case IoStatus::want_read: return true;
+            case IoStatus::closed:
+            case IoStatus::failed: fail_in_flight(FailureKind::disconnected); return false;
         }
     }
     write_buffer_.clear();
@@ -252,14 +257,17 @@ bool Engine::flush_writes() {
 
 bool Engine::read_replies() {
     char buffer[kReadChunk];
+    read_waits_for_write_ = more_to_read_ = false;
     for (int reads = 0; reads < kReadsPerTurn; ++reads) {
-        const ssize_t n = ::recv(socket_.get(), buffer, sizeof(buffer), 0);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-            fail_in_flight(FailureKind::disconnected);
-            return false;
+        const IoResult got = transport_->read(buffer);
+        switch (got.status) {
+            case IoStatus::done: break;
+            case IoStatus::want_read: return true;
+            case IoStatus::want_write: read_waits_for_write_ = true; return true;
+            case IoStatus::closed:
+            case IoStatus::failed: fail_in_flight(FailureKind::disconnected); return false;
         }
-        if (n < 0) return true;
-        redisReaderFeed(reader_.get(), buffer, static_cast<std::size_t>(n));
+        redisReaderFeed(reader_.get(), buffer, got.bytes);
         // hiredis buffers a reply until it is complete: bound what it holds.
         if (reader_->len - reader_->pos > options_.max_reply_bytes) {
             fail_in_flight(FailureKind::reply_too_large);
@@ -267,7 +275,8 @@ bool Engine::read_replies() {
         }
         if (!parse_replies()) return false;
     }
-    return true;  // more may wait: epoll reports the socket again at once
+    more_to_read_ = true;  // the next turn reads on without waiting
+    return true;
 }
 
 bool Engine::parse_replies() {
@@ -379,7 +388,7 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
         if (stopping_) return false;
         connected_ = false;
     }
-    socket_ = Fd();  // closing it also drops it from the epoll set
+    transport_.reset();  // closing its socket also drops it from the epoll set
     reader_ = make_reader();
     // Requests accepted after the connection was lost and before submit saw
     // it; from here on submit refuses them itself. Their bytes go too: sent
@@ -397,7 +406,7 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
             if (stopping_) return false;
         }
         try {
-            socket_ = connect_and_handshake(endpoint_, options_.connect_timeout);
+            transport_ = connect_and_handshake(endpoint_, options_.connect_timeout, options_.make_transport);
         } catch (const ConnectError& e) {
             bool was_first;
             {
@@ -411,8 +420,8 @@ bool Engine::reconnect_with_backoff(bool wait_first) {
         }
         epoll_event event{};
         event.events = EPOLLIN;
-        event.data.fd = socket_.get();
-        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, socket_.get(), &event);
+        event.data.fd = transport_->fd();
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, transport_->fd(), &event);
         const std::lock_guard lock(mutex_);
         connected_ = true;
         first_attempt_ = false;

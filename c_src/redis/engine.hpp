@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "reply.hpp"
-#include "socket.hpp"
+#include "connect.hpp"
 
 namespace analytics::redis {
 
@@ -80,6 +80,9 @@ struct EngineOptions {
     // is reset, failing the requests behind it with `disconnected`, rather
     // than every later call timing out behind a reply that may never end.
     std::chrono::milliseconds late_reply_bound{2000};
+    // What each (re)connect speaks over its socket: plain TCP when empty, or
+    // TLS (TlsTransport, made by the NIF glue from the ssl options).
+    TransportFactory make_transport;
 };
 
 class Engine : public std::enable_shared_from_this<Engine> {
@@ -125,7 +128,7 @@ public:
         friend class Engine;
         Key() = default;
     };
-    Engine(Key, Endpoint endpoint, EngineOptions options, Fd socket);
+    Engine(Key, Endpoint endpoint, EngineOptions options, std::unique_ptr<Transport> transport);
 
     ~Engine();
     Engine(const Engine&) = delete;
@@ -150,9 +153,9 @@ private:
     bool start_waiting();
     bool flush_writes();
     bool read_replies();
+    void watch_transport();
     bool parse_replies();
     void take_reply(InFlight& front);
-    void watch_socket(bool writable);
     bool expire(std::chrono::steady_clock::time_point now);
     std::chrono::steady_clock::time_point late_reply_deadline() const;
     void fail_in_flight(FailureKind kind);
@@ -178,7 +181,16 @@ private:
     std::atomic<std::size_t> pending_{0};
 
     // Owned by the IO thread alone.
-    Fd socket_;
+    std::unique_ptr<Transport> transport_;
+    // Whether the last read or write waits for the socket to be writable
+    // (TLS may need it to read; a write needing it readable is retried on
+    // every turn anyway, as the socket is always watched for input), and
+    // whether reading stopped with bytes perhaps left (the per-turn bound, or
+    // decrypted bytes inside OpenSSL that epoll cannot see).
+    bool read_waits_for_write_ = false;
+    bool write_waits_for_write_ = false;
+    bool more_to_read_ = false;
+    bool watching_writes_ = false;
     Fd epoll_;
     Fd wake_fd_;
     Reader reader_;

@@ -1,8 +1,7 @@
-// A connected TCP socket to Redis, and the blocking handshake (AUTH, SELECT)
-// that both the first connect and every reconnect run.
+// Where a connection goes, an owned socket, and how connecting fails
+// (connect.hpp connects).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -54,8 +53,5 @@ private:
     int fd_ = -1;
 };
 
-// Resolves, connects and runs the handshake within `timeout`; the socket
-// comes back non-blocking. Throws ConnectError.
-Fd connect_and_handshake(const Endpoint& endpoint, std::chrono::milliseconds timeout);
 
 }  // namespace analytics::redis

@@ -3,15 +3,6 @@
 // under ThreadSanitizer by scripts/test.sh.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -22,68 +13,14 @@
 
 #include "../redis/command.hpp"
 #include "../redis/engine.hpp"
-
-extern char** environ;
+#include "redis_process.hpp"
 
 using namespace analytics::redis;
+using analytics::test::free_port;
+using analytics::test::RedisProcess;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::uint16_t free_port() {
-    const Fd socket(::socket(AF_INET, SOCK_STREAM, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
-    socklen_t length = sizeof(address);
-    REQUIRE(::getsockname(socket.get(), reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    return ntohs(address.sin_port);
-}
-
-// A throwaway redis-server on a free loopback port, killed on destruction.
-class RedisProcess {
-public:
-    // `extra` goes on its command line (say, --requirepass).
-    explicit RedisProcess(const std::vector<std::string>& extra = {}) : port_(free_port()) {
-        const std::string port = std::to_string(port_);
-        std::vector<std::string> args{"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                      "--appendonly", "no"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        std::vector<char*> argv;
-        for (auto& arg : args) argv.push_back(arg.data());
-        argv.push_back(nullptr);
-        // Its log would bury the test report.
-        posix_spawn_file_actions_t quiet;
-        posix_spawn_file_actions_init(&quiet);
-        posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_adddup2(&quiet, STDOUT_FILENO, STDERR_FILENO);
-        const int spawned = posix_spawnp(&pid_, "redis-server", &quiet, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&quiet);
-        REQUIRE(spawned == 0);
-        for (int tries = 0; tries < 200; ++tries) {
-            try {
-                connect_and_handshake(endpoint(), 100ms);
-                return;
-            } catch (const ConnectError&) {
-                std::this_thread::sleep_for(25ms);
-            }
-        }
-        FAIL("redis-server did not start on port " << port_);
-    }
-    ~RedisProcess() {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-    }
-    RedisProcess(const RedisProcess&) = delete;
-    RedisProcess& operator=(const RedisProcess&) = delete;
-
-    Endpoint endpoint() const { return Endpoint{"127.0.0.1", port_, "", "", 0}; }
-
-private:
-    std::uint16_t port_;
-    pid_t pid_ = 0;
-};
 
 // What became of every request, counted across threads.
 struct Tally {
