@@ -81,8 +81,6 @@ defmodule AnalyticsService.BadRequestsTest do
       {%{"metric" => "cpu.web-01", "reducers" => [1]}, 400, "a reducer must be a name, got: 1"},
       {%{"metric" => "cpu.web-01", "reducers" => %{"a" => 1}}, 400, "reducers must be a list"},
       {%{"metric" => "cpu.web-01", "from" => 1.5}, 400, "from must be an integer, got: 1.5"},
-      {%{"metric" => "cpu.web-01", "group_by" => "hour_of_day", "where" => "value > 1"}, 400,
-       "where cannot be combined with group_by"},
       {%{"metric" => "cpu.web-01", "map" => String.duplicate("value + ", 600) <> "1"}, 400,
        "longer than 4096 bytes"}
     ]

@@ -223,6 +223,33 @@ defmodule AnalyticsService.EndpointsTest do
       |> Enum.map(fn {_, g} -> Enum.max(g) end)
 
     assert maxes == expected
+
+    filtered = Map.put(grouped, "where", "value > 40")
+    assert {200, %{"keys" => keys, "max" => maxes}} = post!(port, "/query", filtered)
+
+    expected =
+      for({t, x} <- Enum.zip(ts, values), x > 40, do: {t, x})
+      |> Enum.group_by(fn {t, _} -> rem(div(t, 3600), 24) end, fn {_, x} -> x * 2 end)
+      |> Enum.sort()
+
+    assert keys == Enum.map(expected, &elem(&1, 0))
+    assert maxes == Enum.map(expected, fn {_, g} -> Enum.max(g) end)
+  end
+
+  test "paths are percent-decoded, segment by segment", %{port: port} do
+    assert {200, %{"rows" => rows}} = get!(port, "/metrics/cpu%2Eweb%2D01/summary?reducers=count")
+    assert rows == points()
+    # An encoded "/" stays inside its segment: a name no metric has.
+    assert {404, %{"error" => "unknown metric \"cpu/web-01\""}} =
+             get!(port, "/metrics/cpu%2Fweb-01/summary")
+
+    # httpc refuses to send that one: a raw socket does.
+    {:ok, socket} = :gen_tcp.connect({127, 0, 0, 1}, port, [:binary, active: false])
+    :ok = :gen_tcp.send(socket, "GET /metrics/cpu%ZZ/summary HTTP/1.1\r\nhost: x\r\n\r\n")
+    {:ok, response} = :gen_tcp.recv(socket, 0, 5_000)
+    :gen_tcp.close(socket)
+    assert response =~ ~r/^HTTP\/1.1 400 /
+    assert response =~ ~s({"error":"malformed percent-encoding in the path"})
   end
 
   test "the Elixir backend agrees with the native one", %{server: server, names: [name | _]} do

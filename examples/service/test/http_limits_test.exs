@@ -87,6 +87,72 @@ defmodule AnalyticsService.HttpLimitsTest do
     assert status_of(response) == 431
   end
 
+  test "the head limit counts every byte up to the blank line, in one read or many", %{
+    port: port
+  } do
+    line = "GET /health HTTP/1.1\r\n"
+    # Padded to exactly 16,384 bytes with its blank line: allowed. One byte
+    # more is 431, although it arrives whole in a single packet.
+    pad = fn size ->
+      "x-pad: " <> String.duplicate("y", size - byte_size(line) - 7 - 4) <> "\r\n\r\n"
+    end
+
+    for {size, status} <- [{16_384, 200}, {16_385, 431}] do
+      head = line <> pad.(size)
+      assert byte_size(head) == size
+      socket = connect(port)
+      :ok = :gen_tcp.send(socket, head)
+      {:ok, response} = :gen_tcp.recv(socket, 0, 5_000)
+      assert status_of(response) == status, "a #{size}-byte head"
+      :gen_tcp.close(socket)
+    end
+  end
+
+  @tag http: Keyword.merge(@limits, max_requests: 1, queue_timeout: 60_000)
+  test "with one turn, concurrent requests take turns and each gets its answer", %{
+    port: port,
+    names: names
+  } do
+    paths = for name <- names ++ names, do: "/metrics/#{name}/summary?reducers=count,max"
+    answers = paths |> Enum.map(&Task.async(fn -> get!(port, &1) end)) |> Task.await_many(60_000)
+
+    for {path, answer} <- Enum.zip(paths, answers) do
+      assert {200, %{"rows" => rows, "result" => %{"max" => max}}} = answer
+      assert rows == points()
+      assert {200, %{"result" => %{"max" => ^max}}} = get!(port, path)
+    end
+  end
+
+  test "HEAD answers GET's status and headers without the body", %{port: port} do
+    socket = connect(port)
+
+    for path <- ["/health", "/metrics/cpu.web-01/summary?reducers=count", "/nowhere"] do
+      :ok = :gen_tcp.send(socket, "GET #{path} HTTP/1.1\r\nhost: x\r\n\r\n")
+      {:ok, get} = :gen_tcp.recv(socket, 0, 5_000)
+      :ok = :gen_tcp.send(socket, "HEAD #{path} HTTP/1.1\r\nhost: x\r\n\r\n")
+      # The whole HEAD answer is its head: the next request on the same
+      # connection is answered right after it.
+      :ok = :gen_tcp.send(socket, "GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+      {head, _} = read_until_two_answers(socket, "")
+      [get_head, _body] = String.split(get, "\r\n\r\n", parts: 2)
+      assert head == get_head <> "\r\n\r\n", path
+    end
+
+    :gen_tcp.close(socket)
+  end
+
+  # The bytes of two answers to HEAD then GET /health: {HEAD's, the rest}.
+  defp read_until_two_answers(socket, acc) do
+    case String.split(acc, "\r\n\r\n", parts: 3) do
+      [head, second_head, body] when body != "" ->
+        {head <> "\r\n\r\n", second_head <> "\r\n\r\n" <> body}
+
+      _ ->
+        {:ok, data} = :gen_tcp.recv(socket, 0, 5_000)
+        read_until_two_answers(socket, acc <> data)
+    end
+  end
+
   test "a head sent a line at a time is cut off at the header deadline", %{port: port} do
     socket = connect(port)
     :ok = :gen_tcp.send(socket, "GET /health HTTP/1.1\r\n")

@@ -14,7 +14,7 @@ defmodule AnalyticsService.HttpConnection do
   """
   require Logger
 
-  alias AnalyticsService.{JSON, Router}
+  alias AnalyticsService.{JSON, Router, Turns}
 
   @json "application/json"
   @write_piece 65_536
@@ -87,7 +87,9 @@ defmodule AnalyticsService.HttpConnection do
         # Gone from the table: the server has picked this connection to
         # make room, and is killing it.
         if :ets.take(config.waiting, key) == [], do: exit(:normal)
-        {status, type, body} = answer(request, config.context)
+        {status, type, body} = answer(request, config)
+        # HEAD is GET without the body: the same status and headers.
+        body = if request.method == "HEAD", do: {:head_only, body}, else: body
 
         case send_response(socket, status, type, body, keep_alive?) do
           :ok when keep_alive? -> {:next, rest}
@@ -121,15 +123,22 @@ defmodule AnalyticsService.HttpConnection do
         {body, rest} = read_body(socket, config, headers, rest, body_deadline)
         %URI{path: path, query: query} = URI.parse(target)
 
-        request = %{
-          method: method,
-          path: String.split(path || "/", "/", trim: true),
-          query: query,
-          body: body
-        }
+        request = %{method: method, path: path_segments(path), query: query, body: body}
 
         {:ok, request, keep_alive?, rest}
     end
+  end
+
+  # Decoded after the split, so that an encoded "/" (%2F) stays inside
+  # its segment, as a metric name may hold one. URI.decode/1 would pass a
+  # "%" without two hex digits through as it is.
+  defp path_segments(path) do
+    segments = String.split(path || "/", "/", trim: true)
+
+    if Enum.any?(segments, &(&1 =~ ~r/%(?![0-9A-Fa-f]{2})/)),
+      do: refuse!(400, "malformed percent-encoding in the path")
+
+    Enum.map(segments, &URI.decode/1)
   end
 
   # The head up to its blank line, and what follows it.
@@ -140,15 +149,13 @@ defmodule AnalyticsService.HttpConnection do
     case :binary.match(buffer, "\r\n\r\n") do
       {at, 4} ->
         check_request_line!(buffer, config)
+        check_head_size!(at + 4, config)
         <<head::binary-size(at + 4), rest::binary>> = buffer
         {head, rest}
 
       :nomatch ->
         check_request_line!(buffer, config)
-
-        if byte_size(buffer) > config.max_header_bytes do
-          refuse!(431, "the request head is over #{config.max_header_bytes} bytes")
-        end
+        check_head_size!(byte_size(buffer), config)
 
         case recv(socket, deadline) do
           {:ok, data} ->
@@ -163,6 +170,14 @@ defmodule AnalyticsService.HttpConnection do
           :closed ->
             :closed
         end
+    end
+  end
+
+  # The head counts up to and with its blank line, whether it came in one
+  # read or many.
+  defp check_head_size!(size, config) do
+    if size > config.max_header_bytes do
+      refuse!(431, "the request head is over #{config.max_header_bytes} bytes")
     end
   end
 
@@ -367,15 +382,19 @@ defmodule AnalyticsService.HttpConnection do
     end
   end
 
-  defp send_response(socket, status, type, body, keep_alive?) do
-    head = [
+  defp send_response(socket, status, type, {:head_only, body}, keep_alive?),
+    do: write(socket, IO.iodata_to_binary(head(status, type, body, keep_alive?)))
+
+  defp send_response(socket, status, type, body, keep_alive?),
+    do: write(socket, IO.iodata_to_binary([head(status, type, body, keep_alive?) | body]))
+
+  defp head(status, type, body, keep_alive?) do
+    [
       "HTTP/1.1 #{status} #{Map.fetch!(@reasons, status)}\r\n",
       "content-type: #{type}\r\ncontent-length: #{IO.iodata_length(body)}\r\n",
       if(keep_alive?, do: "", else: "connection: close\r\n"),
       "\r\n"
     ]
-
-    write(socket, IO.iodata_to_binary([head | body]))
   end
 
   # In pieces: one large send would return at once and leave the whole
@@ -390,10 +409,26 @@ defmodule AnalyticsService.HttpConnection do
     with :ok <- :gen_tcp.send(socket, piece), do: write(socket, rest)
   end
 
+  # Requests that read metrics take turns (see AnalyticsService.Turns):
+  # each holds its window's results and its answer, so this bounds the
+  # memory, and the dirty schedulers are not shared a hundred ways.
+  defp answer(request, config) do
+    if Router.reads_metrics?(request) do
+      case Turns.run(config.turns, config.queue_timeout, fn ->
+             answer_now(request, config.context)
+           end) do
+        {:ok, answer} -> answer
+        :busy -> {503, @json, JSON.encode!(%{error: "the service is busy; try again"})}
+      end
+    else
+      answer_now(request, config.context)
+    end
+  end
+
   # Whatever a request does wrong, the client gets an answer, and the
   # server, the cache and every other request carry on.
   # {status, content type, body}: JSON, or one of the dashboard's assets.
-  defp answer(request, context) do
+  defp answer_now(request, context) do
     case Router.handle(request, context) do
       {status, {:asset, type, bytes}} -> {status, type, bytes}
       {status, payload} -> {status, @json, JSON.encode!(payload)}

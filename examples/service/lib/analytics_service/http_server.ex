@@ -23,7 +23,7 @@ defmodule AnalyticsService.HttpServer do
   """
   use GenServer
 
-  alias AnalyticsService.{HttpConnection, JSON}
+  alias AnalyticsService.{HttpConnection, JSON, Turns}
 
   @limits [
     max_connections: 1_000,
@@ -32,7 +32,9 @@ defmodule AnalyticsService.HttpServer do
     send_timeout: 10_000,
     max_request_line: 8_192,
     max_header_bytes: 16_384,
-    max_body_bytes: 65_536
+    max_body_bytes: 65_536,
+    max_requests: 16,
+    queue_timeout: 5_000
   ]
 
   @doc """
@@ -53,6 +55,10 @@ defmodule AnalyticsService.HttpServer do
     * `:max_header_bytes` (#{@limits[:max_header_bytes]}): a longer head gets 431
     * `:max_body_bytes` (#{@limits[:max_body_bytes]}): a larger body, by
       `content-length` or chunked, gets 413
+    * `:max_requests` (#{@limits[:max_requests]}): requests that read
+      metrics worked on at once; more wait for a turn
+    * `:queue_timeout` (#{@limits[:queue_timeout]} ms): how long a request
+      waits for a turn; then 503
 
       {:ok, _} = AnalyticsService.HttpServer.start_link(context: context, port: 8080, header_timeout: 5_000)
   """
@@ -129,9 +135,14 @@ defmodule AnalyticsService.HttpServer do
         config =
           limits
           |> Map.take(
-            ~w(header_timeout body_timeout max_request_line max_header_bytes max_body_bytes)a
+            ~w(header_timeout body_timeout max_request_line max_header_bytes max_body_bytes
+               queue_timeout)a
           )
-          |> Map.merge(%{context: Keyword.fetch!(opts, :context), waiting: waiting})
+          |> Map.merge(%{
+            context: Keyword.fetch!(opts, :context),
+            waiting: waiting,
+            turns: Turns.new(limits.max_requests)
+          })
 
         {:ok,
          %{

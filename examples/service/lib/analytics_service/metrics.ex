@@ -44,8 +44,8 @@ defmodule AnalyticsService.Metrics do
   """
   @spec window(columns(), integer() | nil, integer() | nil) :: columns()
   def window(%{timestamp: ts, value: values}, from, to) do
-    first = if from, do: lower_bound(ts, from), else: 0
-    last = if to, do: lower_bound(ts, to), else: Series.size(ts)
+    first = if from, do: Series.search_sorted(ts, from), else: 0
+    last = if to, do: Series.search_sorted(ts, to), else: Series.size(ts)
     length = max(last - first, 0)
     %{timestamp: Series.slice(ts, first, length), value: Series.slice(values, first, length)}
   end
@@ -57,18 +57,5 @@ defmodule AnalyticsService.Metrics do
       0 -> nil
       size -> {Series.at(ts, 0), Series.at(ts, size - 1)}
     end
-  end
-
-  # The first index whose timestamp is >= target.
-  defp lower_bound(ts, target), do: lower_bound(ts, target, 0, Series.size(ts))
-
-  defp lower_bound(_ts, _target, low, high) when low >= high, do: low
-
-  defp lower_bound(ts, target, low, high) do
-    middle = div(low + high, 2)
-
-    if Series.at(ts, middle) < target,
-      do: lower_bound(ts, target, middle + 1, high),
-      else: lower_bound(ts, target, low, middle)
   end
 end

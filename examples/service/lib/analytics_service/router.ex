@@ -54,12 +54,22 @@ defmodule AnalyticsService.Router do
   @spec handle(request(), context()) :: {pos_integer(), term() | Dashboard.asset()}
   def handle(request, context) do
     request = %{request | query: decode_query(request.query)}
-    route(request.method, request.path, request, context)
+    # HEAD answers as GET does; the server leaves the body out.
+    method = if request.method == "HEAD", do: "GET", else: request.method
+    route(method, request.path, request, context)
   rescue
     error in BadRequest -> {error.status, %{error: error.message}}
     # The library names what is wrong with an argument it cannot use.
     error in ArgumentError -> {400, %{error: Exception.message(error)}}
   end
+
+  @doc """
+  Whether the request works on metric data (every endpoint but the
+  dashboard's page and assets and `/health`): the requests the server
+  takes turns for.
+  """
+  @spec reads_metrics?(request()) :: boolean()
+  def reads_metrics?(%{path: path}), do: match?(["metrics" | _], path) or path == ["query"]
 
   defp decode_query(nil), do: %{}
 
@@ -115,11 +125,11 @@ defmodule AnalyticsService.Router do
   defp route("POST", ["query"], request, context),
     do: query(JSON.decode_object!(request.body), context)
 
-  defp route(method, path, _request, _context) do
+  defp route(_method, path, request, _context) do
     if Enum.any?(["GET", "POST"], &known_route?(&1, path)) do
       raise BadRequest,
         status: 405,
-        message: "#{method} is not allowed on /#{Enum.join(path, "/")}"
+        message: "#{request.method} is not allowed on /#{Enum.join(path, "/")}"
     end
 
     raise BadRequest, status: 404, message: "no such endpoint: /#{Enum.join(path, "/")}"
@@ -287,7 +297,7 @@ defmodule AnalyticsService.Router do
          }}
 
       by ->
-        if where, do: raise(BadRequest, "where cannot be combined with group_by")
+        window = if where, do: Analytics.filter(window, where), else: window
         grouped(window, by, map, labelled)
     end
   end
