@@ -149,7 +149,8 @@ defmodule Analytics.Expr do
   that arrive as data (a query in a web request, a config file).
 
   The text follows the rules of `Analytics.expr/1`, except that it cannot pin
-  values (`^x`): write numbers in place. Nothing is evaluated and no atom is
+  values (`^x`): write numbers in place. Numbers may also be written as
+  JSON writes them, with an exponent and no fraction (`1e3`, `5E-4`). Nothing is evaluated and no atom is
   created: a variable must name a column the caller will bind, and an
   unknown name is refused. Text over #{@max_source_bytes} bytes is refused too.
 
@@ -160,6 +161,9 @@ defmodule Analytics.Expr do
       [3.0, 5.0]
       iex> Analytics.Expr.parse("value > 0.5 and not is_nan(value)") |> elem(0)
       :ok
+      iex> {:ok, e} = Analytics.Expr.parse("value * 1e3 + 2.5E-1")
+      iex> Analytics.map(%{value: [1.0]}, e) |> Analytics.Series.to_list()
+      [1000.25]
       iex> Analytics.Expr.parse("File.rm(value)")
       {:error, "Analytics.expr does not support File.rm(value); it takes variables, numbers, + - * / ** abs sqrt log log10 exp pow min max floor ceil round div rem, < <= > >= == != is_nan is_infinite is_finite, and/or/not, if(c, a, b)"}
       iex> Analytics.Expr.parse("value +")
@@ -170,7 +174,7 @@ defmodule Analytics.Expr do
     do: {:error, "expression is longer than #{@max_source_bytes} bytes"}
 
   def parse(source) when is_binary(source) do
-    with {:ok, code} <- quote_source(source),
+    with {:ok, code} <- source |> with_float_exponents() |> quote_source(),
          {:ok, tree, variables} <- checked_tree(code, :runtime) do
       {:ok, %__MODULE__{tree: tree, variables: variables}}
     end
@@ -192,6 +196,16 @@ defmodule Analytics.Expr do
       {:ok, expression} -> expression
       {:error, message} -> raise ArgumentError, message
     end
+  end
+
+  # Text written as JSON or C writes numbers: `1e3` and `2.5E-4` are floats
+  # there, but Elixir's parser wants a fraction before the exponent. A
+  # digit run that is part of a name (`x1e3`) or a fraction is left alone.
+  defp with_float_exponents(source) do
+    Regex.replace(~r/(?<![\w.])(\d[\d_]*)(\.\d[\d_]*)?([eE][+-]?\d+)/, source, fn
+      _all, whole, "", exponent -> whole <> ".0" <> exponent
+      all, _whole, _fraction, _exponent -> all
+    end)
   end
 
   # Names become atoms only when they already exist, so a request cannot

@@ -18,6 +18,21 @@ defmodule Analytics.ExprParseTest do
     for {source, expected} <- pairs, do: assert(Expr.parse(source) == {:ok, expected})
   end
 
+  test "numbers with an exponent and no fraction, as JSON writes them, are floats" do
+    for {source, expected} <- [
+          {"x * 1e3", Analytics.expr(x * 1.0e3)},
+          {"x > 5E-4 or x < -2e+2", Analytics.expr(x > 5.0e-4 or x < -2.0e2)},
+          {"x + 1_0e1", Analytics.expr(x + 10.0e1)},
+          # Already Elixir floats, left as they are.
+          {"x - 2.5e-1", Analytics.expr(x - 2.5e-1)}
+        ],
+        do: assert(Expr.parse(source) == {:ok, expected}, source)
+
+    # Digits inside a name are not a number.
+    assert {:error, "unknown name x1e3" <> _} = Expr.parse("x1e3 + 1")
+    assert {:error, "invalid character \"e\" after number 1" <> _} = Expr.parse("1e")
+  end
+
   test "a parsed expression maps and filters like the macro's" do
     {:ok, map} = Expr.parse("value * 8 + 1")
     {:ok, where} = Expr.parse("value > 0.5 and not is_nan(value)")
