@@ -60,10 +60,11 @@ void radix_sort(std::vector<Item>& items, Key key) {
 
 // NaNs go to their end first, so the radix keys are numbers only.
 template <typename T>
-void sort_numbers(std::span<T> values, Direction direction) {
+void sort_numbers(std::span<T> values, Direction direction, NanPlace nan) {
     const bool ascending = direction == Direction::ascending;
-    const auto split = std::partition(values.begin(), values.end(), [&](T x) { return is_nan(x) != ascending; });
-    const std::span<T> numbers = ascending ? std::span<T>(values.begin(), split) : std::span<T>(split, values.end());
+    const bool nan_first = nan == NanPlace::first;
+    const auto split = std::partition(values.begin(), values.end(), [&](T x) { return is_nan(x) == nan_first; });
+    const std::span<T> numbers = nan_first ? std::span<T>(split, values.end()) : std::span<T>(values.begin(), split);
     std::vector<std::uint64_t> keys(numbers.size());
     std::transform(numbers.begin(), numbers.end(), keys.begin(), [](T x) { return order_key(x); });
     radix_sort(keys, [](std::uint64_t k) { return k; });
@@ -80,7 +81,7 @@ void sort_numbers(std::span<T> values, Direction direction) {
 // order; descending sorts the complemented keys, which keeps ties in order
 // too. -0.0 and 0.0 share a key, as they are equal.
 template <typename T>
-void argsort_numbers(std::span<const T> values, Direction direction, std::span<std::int64_t> out) {
+void argsort_numbers(std::span<const T> values, Direction direction, NanPlace nan, std::span<std::int64_t> out) {
     const std::uint64_t flip = direction == Direction::descending ? ~std::uint64_t{0} : 0;
     std::vector<std::int64_t> nan_rows;
     std::vector<std::pair<std::uint64_t, std::int64_t>> rows;
@@ -96,9 +97,9 @@ void argsort_numbers(std::span<const T> values, Direction direction, std::span<s
     radix_sort(rows, [](const auto& row) { return row.first; });
     // NaN rows are already in position order.
     auto it = out.begin();
-    if (direction == Direction::descending) it = std::copy(nan_rows.begin(), nan_rows.end(), it);
+    if (nan == NanPlace::first) it = std::copy(nan_rows.begin(), nan_rows.end(), it);
     it = std::transform(rows.begin(), rows.end(), it, [](const auto& row) { return row.second; });
-    if (direction == Direction::ascending) std::copy(nan_rows.begin(), nan_rows.end(), it);
+    if (nan == NanPlace::last) std::copy(nan_rows.begin(), nan_rows.end(), it);
 }
 
 // NaN above everything, equal to itself: the order sort_values gives.
@@ -121,14 +122,18 @@ std::size_t search(std::span<const T> values, N needle, Side side) {
 
 }  // namespace
 
-void sort_values(std::span<double> values, Direction direction) { sort_numbers(values, direction); }
-void sort_values(std::span<std::int64_t> values, Direction direction) { sort_numbers(values, direction); }
-
-void argsort(std::span<const double> values, Direction direction, std::span<std::int64_t> out) {
-    argsort_numbers(values, direction, out);
+void sort_values(std::span<double> values, Direction direction, NanPlace nan) {
+    sort_numbers(values, direction, nan);
 }
-void argsort(std::span<const std::int64_t> values, Direction direction, std::span<std::int64_t> out) {
-    argsort_numbers(values, direction, out);
+void sort_values(std::span<std::int64_t> values, Direction direction, NanPlace nan) {
+    sort_numbers(values, direction, nan);
+}
+
+void argsort(std::span<const double> values, Direction direction, NanPlace nan, std::span<std::int64_t> out) {
+    argsort_numbers(values, direction, nan, out);
+}
+void argsort(std::span<const std::int64_t> values, Direction direction, NanPlace nan, std::span<std::int64_t> out) {
+    argsort_numbers(values, direction, nan, out);
 }
 
 std::size_t search_sorted(std::span<const double> values, double needle, Side side) {

@@ -1,7 +1,7 @@
 // Ordering a column: sort, argsort and binary search (Series.sort/2,
-// argsort/2, search_sorted/3). NaN orders above every number, as in
-// Explorer and Polars: last ascending, first descending. -0.0 and 0.0 are
-// equal.
+// argsort/2, search_sorted/3). NaN goes first or last as asked (Explorer's
+// default, above every number, is last ascending and first descending).
+// -0.0 and 0.0 are equal.
 #pragma once
 
 #include <cstdint>
@@ -10,17 +10,18 @@
 namespace analytics::kernels {
 
 enum class Direction { ascending, descending };
+enum class NanPlace { first, last };
 enum class Side { left, right };
 
 // Sorts in place, by LSD radix sort on order-preserving integer keys (equal
 // values are indistinguishable but for the sign of a zero: -0.0 comes first).
-void sort_values(std::span<double> values, Direction direction);
-void sort_values(std::span<std::int64_t> values, Direction direction);
+void sort_values(std::span<double> values, Direction direction, NanPlace nan);
+void sort_values(std::span<std::int64_t> values, Direction direction, NanPlace nan);
 
 // The positions that sort `values`: stable, so equal values (-0.0 and 0.0
 // included) keep their order.
-void argsort(std::span<const double> values, Direction direction, std::span<std::int64_t> out);
-void argsort(std::span<const std::int64_t> values, Direction direction, std::span<std::int64_t> out);
+void argsort(std::span<const double> values, Direction direction, NanPlace nan, std::span<std::int64_t> out);
+void argsort(std::span<const std::int64_t> values, Direction direction, NanPlace nan, std::span<std::int64_t> out);
 
 // Where `needle` goes in ascending `values` (NaN last) to keep them sorted:
 // before every equal value (left) or after them (right). Comparisons are

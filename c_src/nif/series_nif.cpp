@@ -146,14 +146,19 @@ kernels::Direction decode_direction(ErlNifEnv* env, ERL_NIF_TERM term) {
     return decode_flag(env, term, "descending") ? kernels::Direction::descending : kernels::Direction::ascending;
 }
 
+kernels::NanPlace decode_nan_place(ErlNifEnv* env, ERL_NIF_TERM term) {
+    return decode_flag(env, term, "nan_first") ? kernels::NanPlace::first : kernels::NanPlace::last;
+}
+
 ERL_NIF_TERM sort(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     const series::Series& s = get_series(env, argv[0]);
     const kernels::Direction direction = decode_direction(env, argv[1]);
+    const kernels::NanPlace nan = decode_nan_place(env, argv[2]);
     return std::visit(
         [&](auto values) {
             using T = typename decltype(values)::value_type;
             series::AlignedVector<T> out(values.begin(), values.end());
-            kernels::sort_values(std::span<T>(out), direction);
+            kernels::sort_values(std::span<T>(out), direction, nan);
             return make_series(env, series::Series(std::move(out)));
         },
         s.view());
@@ -162,8 +167,9 @@ ERL_NIF_TERM sort(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
 ERL_NIF_TERM argsort(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     const series::Series& s = get_series(env, argv[0]);
     const kernels::Direction direction = decode_direction(env, argv[1]);
+    const kernels::NanPlace nan = decode_nan_place(env, argv[2]);
     series::AlignedVector<std::int64_t> out(s.size());
-    std::visit([&](auto values) { kernels::argsort(values, direction, out); }, s.view());
+    std::visit([&](auto values) { kernels::argsort(values, direction, nan, out); }, s.view());
     return make_series(env, series::Series(std::move(out)));
 }
 

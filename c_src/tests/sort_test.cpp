@@ -33,30 +33,33 @@ bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == 
 
 }  // namespace
 
-TEST_CASE("sort and argsort order numbers with NaN last ascending, first descending", "[sort]") {
-    for (std::size_t n : {0, 1, 2, 17, 1000, 4099}) {
-        const auto xs = with_specials(n, n + 1);
-        std::vector<std::int64_t> expected(n);
-        std::iota(expected.begin(), expected.end(), 0);
-        std::stable_sort(expected.begin(), expected.end(), [&](auto a, auto b) { return before(xs[a], xs[b]); });
+TEST_CASE("sort and argsort order numbers either way, with NaN first or last", "[sort]") {
+    for (const Direction direction : {Direction::ascending, Direction::descending}) {
+        for (const NanPlace nan : {NanPlace::first, NanPlace::last}) {
+            // Numbers in the direction asked, ties in input order; NaN rows
+            // all before or all after them, in input order too.
+            const auto expected_order = [&](double a, double b) {
+                if (std::isnan(a) || std::isnan(b)) {
+                    return !std::isnan(a) ? nan == NanPlace::last : !std::isnan(b) && nan == NanPlace::first;
+                }
+                return direction == Direction::ascending ? a < b : b < a;
+            };
+            for (std::size_t n : {0, 1, 2, 17, 1000, 4099}) {
+                const auto xs = with_specials(n, n + 1);
+                std::vector<std::int64_t> expected(n);
+                std::iota(expected.begin(), expected.end(), 0);
+                std::stable_sort(expected.begin(), expected.end(),
+                                 [&](auto a, auto b) { return expected_order(xs[a], xs[b]); });
 
-        std::vector<std::int64_t> positions(n);
-        argsort(xs, Direction::ascending, positions);
-        CHECK(positions == expected);
+                std::vector<std::int64_t> positions(n);
+                argsort(xs, direction, nan, positions);
+                CHECK(positions == expected);
 
-        auto sorted = xs;
-        sort_values(sorted, Direction::ascending);
-        for (std::size_t i = 0; i < n; ++i) CHECK(same(sorted[i], xs[expected[i]]));
-
-        // Descending: NaN first, then largest first, ties in input order.
-        std::vector<std::int64_t> descending(n);
-        std::iota(descending.begin(), descending.end(), 0);
-        std::stable_sort(descending.begin(), descending.end(), [&](auto a, auto b) { return before(xs[b], xs[a]); });
-        argsort(xs, Direction::descending, positions);
-        CHECK(positions == descending);
-        sorted = xs;
-        sort_values(sorted, Direction::descending);
-        for (std::size_t i = 0; i < n; ++i) CHECK(same(sorted[i], xs[descending[i]]));
+                auto sorted = xs;
+                sort_values(sorted, direction, nan);
+                for (std::size_t i = 0; i < n; ++i) CHECK(same(sorted[i], xs[expected[i]]));
+            }
+        }
     }
 }
 
@@ -70,10 +73,10 @@ TEST_CASE("i64 sorts are exact at the limits", "[sort]") {
     std::iota(expected.begin(), expected.end(), 0);
     std::stable_sort(expected.begin(), expected.end(), [&](auto a, auto b) { return xs[a] < xs[b]; });
     std::vector<std::int64_t> positions(xs.size());
-    argsort(std::span<const std::int64_t>(xs), Direction::ascending, positions);
+    argsort(std::span<const std::int64_t>(xs), Direction::ascending, NanPlace::last, positions);
     CHECK(positions == expected);
     auto sorted = xs;
-    sort_values(std::span<std::int64_t>(sorted), Direction::ascending);
+    sort_values(std::span<std::int64_t>(sorted), Direction::ascending, NanPlace::last);
     CHECK(std::is_sorted(sorted.begin(), sorted.end()));
     CHECK(sorted.front() == xs[1]);
     CHECK(sorted.back() == xs[0]);
@@ -81,7 +84,7 @@ TEST_CASE("i64 sorts are exact at the limits", "[sort]") {
 
 TEST_CASE("search_sorted agrees with a linear scan, NaN and mixed types included", "[sort]") {
     auto xs = with_specials(500, 8);
-    sort_values(xs, Direction::ascending);
+    sort_values(xs, Direction::ascending, NanPlace::last);
     for (double needle : {-kInf, -10.5, -3.0, 0.0, -0.0, 2.0, 9.99, kInf, kNan}) {
         const auto left = std::count_if(xs.begin(), xs.end(), [&](double x) { return before(x, needle); });
         const auto right = std::count_if(xs.begin(), xs.end(), [&](double x) { return !before(needle, x); });

@@ -221,10 +221,12 @@ defmodule Analytics.Series do
   Options, as in `Explorer.Series.sort/2`:
 
     * `:direction` - `:asc` (the default) or `:desc`
+    * `:nan` - where NaN goes, `:first` or `:last`; by default above every
+      number, as Explorer (and Polars) place nils: last ascending, first
+      descending
 
-  NaN orders above every number, as in Explorer (and Polars): last
-  ascending, first descending. `-0.0` and `0.0` are equal. `:i64` sorts
-  exactly. Runs on a dirty CPU scheduler when the series is large.
+  `-0.0` and `0.0` are equal. `:i64` sorts exactly. Runs on a dirty CPU
+  scheduler when the series is large.
 
   ## Examples
 
@@ -233,9 +235,14 @@ defmodule Analytics.Series do
       [-1.0, 2.0, 3.0, :infinity, :nan]
       iex> Analytics.Series.sort(s, direction: :desc) |> Analytics.Series.to_list()
       [:nan, :infinity, 3.0, 2.0, -1.0]
+      iex> Analytics.Series.sort(s, nan: :first) |> Analytics.Series.to_list()
+      [:nan, -1.0, 2.0, 3.0, :infinity]
   """
   @spec sort(t(), keyword()) :: t()
-  def sort(series, opts \\ []), do: Native.series_sort(series, descending?(opts, :sort))
+  def sort(series, opts \\ []) do
+    {descending?, nan_first?} = order!(opts, :sort)
+    Native.series_sort(series, descending?, nan_first?)
+  end
 
   @doc """
   The positions that would sort the series, as an `:i64` series.
@@ -252,20 +259,36 @@ defmodule Analytics.Series do
       [0, 2, 1, 3]
   """
   @spec argsort(t(), keyword()) :: t()
-  def argsort(series, opts \\ []), do: Native.series_argsort(series, descending?(opts, :argsort))
+  def argsort(series, opts \\ []) do
+    {descending?, nan_first?} = order!(opts, :argsort)
+    Native.series_argsort(series, descending?, nan_first?)
+  end
 
-  defp descending?(opts, function) do
-    case Keyword.validate!(opts, direction: :asc)[:direction] do
-      :asc ->
-        false
+  # {descending?, nan_first?} from sort/2's options.
+  defp order!(opts, function) do
+    opts = Keyword.validate!(opts, direction: :asc, nan: nil)
 
-      :desc ->
-        true
+    descending? =
+      case opts[:direction] do
+        :asc -> false
+        :desc -> true
+        other -> option_error!(function, :direction, ":asc or :desc", other)
+      end
 
-      other ->
-        raise ArgumentError,
-              "#{function}'s :direction must be :asc or :desc, got: #{inspect(other)}"
-    end
+    nan_first? =
+      case opts[:nan] do
+        nil -> descending?
+        :first -> true
+        :last -> false
+        other -> option_error!(function, :nan, ":first or :last", other)
+      end
+
+    {descending?, nan_first?}
+  end
+
+  defp option_error!(function, option, expected, got) do
+    raise ArgumentError,
+          "#{function}'s #{inspect(option)} must be #{expected}, got: #{inspect(got)}"
   end
 
   @doc """
@@ -349,8 +372,7 @@ defmodule Analytics.Series do
           true
 
         other ->
-          raise ArgumentError,
-                "search_sorted's :side must be :left or :right, got: #{inspect(other)}"
+          option_error!(:search_sorted, :side, ":left or :right", other)
       end
 
     {needle, right?} = needle(value, right?)

@@ -66,6 +66,28 @@ defmodule Analytics.SeriesOrderTest do
     end
   end
 
+  test "nan: puts NaN first or last in either direction, as the reference with NaN moved" do
+    for n <- @sizes,
+        series <- shapes(floats(n, 3), :f64),
+        direction <- [:asc, :desc],
+        place <- [:first, :last] do
+      values = Series.to_list(series)
+      {nans, numbers} = values |> Reference.sort(direction) |> Enum.split_with(&(&1 == :nan))
+      expected = if place == :first, do: nans ++ numbers, else: numbers ++ nans
+      label = "n=#{n} #{direction} nan: #{place}"
+
+      assert Series.sort(series, direction: direction, nan: place) |> Series.to_list() ==
+               expected,
+             label
+
+      positions = Series.argsort(series, direction: direction, nan: place) |> Series.to_list()
+      assert Enum.map(positions, &Enum.at(values, &1)) == expected, label
+      # Stable: NaN rows (equal to each other) keep their order.
+      nan_rows = for {:nan, i} <- Enum.with_index(values), do: i
+      assert Enum.filter(positions, &(&1 in nan_rows)) == nan_rows, label
+    end
+  end
+
   test "NaN sorts last ascending and first descending, after :infinity" do
     s = Series.from_list([:nan, 1.0, :infinity, :nan, :neg_infinity])
     assert Series.sort(s) |> Series.to_list() == [:neg_infinity, 1.0, :infinity, :nan, :nan]
@@ -155,6 +177,10 @@ defmodule Analytics.SeriesOrderTest do
 
     assert_raise ArgumentError, ~r/sort's :direction must be :asc or :desc, got: :up/, fn ->
       Series.sort(s, direction: :up)
+    end
+
+    assert_raise ArgumentError, ~r/argsort's :nan must be :first or :last, got: :top/, fn ->
+      Series.argsort(s, nan: :top)
     end
 
     assert_raise ArgumentError, ~r/unknown keys \[:nils\]/, fn ->
