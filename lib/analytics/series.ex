@@ -347,7 +347,8 @@ defmodule Analytics.Series do
   that is not checked (it would cost a pass). O(log n), on the calling
   scheduler. Comparisons are exact between integers and floats, so an
   `:i64` column of nanosecond timestamps is searched exactly. `value` is a
-  number, `:nan`, `:infinity` or `:neg_infinity`.
+  number, `:nan`, `:infinity` or `:neg_infinity`, or a list of them, which
+  gives the list of their indices (as NumPy's `searchsorted` takes an array).
 
   ## Examples
 
@@ -360,9 +361,12 @@ defmodule Analytics.Series do
       3
       iex> Analytics.Series.search_sorted(ts, 99)
       4
+      iex> Analytics.Series.search_sorted(ts, [5, 20, 30], side: :right)
+      [0, 3, 4]
   """
   @spec search_sorted(t(), value(), keyword()) :: non_neg_integer()
-  def search_sorted(series, value, opts \\ []) do
+  @spec search_sorted(t(), [value()], keyword()) :: [non_neg_integer()]
+  def search_sorted(series, value_or_values, opts \\ []) do
     right? =
       case Keyword.validate!(opts, side: :left)[:side] do
         :left ->
@@ -375,6 +379,12 @@ defmodule Analytics.Series do
           option_error!(:search_sorted, :side, ":left or :right", other)
       end
 
+    if is_list(value_or_values),
+      do: Enum.map(value_or_values, &search_one(series, &1, right?)),
+      else: search_one(series, value_or_values, right?)
+  end
+
+  defp search_one(series, value, right?) do
     {needle, right?} = needle(value, right?)
     Native.series_search_sorted(series, needle, right?)
   end

@@ -159,6 +159,20 @@ defmodule Analytics.SeriesOrderTest do
                  Reference.search_sorted(sorted_values, needle, side),
                "#{dtype} n=#{n} needle=#{inspect(needle)} #{side}"
       end
+
+      # A list of needles gives the list of their indices, in order.
+      for side <- [:left, :right] do
+        assert Series.search_sorted(series, needles, side: side) ==
+                 Enum.map(needles, &Reference.search_sorted(sorted_values, &1, side)),
+               "#{dtype} n=#{n} every needle #{side}"
+      end
+    end
+
+    s = Series.from_list([1.0, 2.0])
+    assert Series.search_sorted(s, []) == []
+
+    assert_raise ArgumentError, ~r/search_sorted's value must be a number.*got: "2"/, fn ->
+      Series.search_sorted(s, [1, "2"])
     end
   end
 
