@@ -150,6 +150,12 @@ std::unique_ptr<Transport> connect_and_handshake(const Endpoint& endpoint, std::
         }
     }
     if (endpoint.database != 0) expect_ok(*transport, {"SELECT", std::to_string(endpoint.database)}, deadline);
+    // In TLS 1.3 the client's handshake is over before the server has judged
+    // the client's certificate: its refusal arrives with the first reply. A
+    // PING makes the connect report it, as it reports any other TLS failure.
+    if (make_transport && endpoint.password.empty() && endpoint.database == 0) {
+        expect_ok(*transport, {"PING"}, deadline);
+    }
     return transport;
 }
 

@@ -109,7 +109,21 @@ IoResult TlsTransport::write(std::span<const char> from) {
     std::size_t n = 0;
     const int result = SSL_write_ex(ssl_.get(), from.data(), from.size(), &n);
     if (result == 1) return {IoStatus::done, n, {}};
-    return outcome(result, "TLS write failed: ");
+    IoResult failure = outcome(result, "TLS write failed: ");
+    if (failure.status == IoStatus::failed) {
+        // A server that hangs up says why first (an alert: say, the client
+        // certificate it requires), and the reset our write then meets hides
+        // it; the alert still waits in the socket, so read it for the reason.
+        char scratch[512];
+        std::size_t ignored = 0;
+        ERR_clear_error();
+        const int read = SSL_read_ex(ssl_.get(), scratch, sizeof(scratch), &ignored);
+        if (read != 1 && SSL_get_error(ssl_.get(), read) == SSL_ERROR_SSL) {
+            failure.error = "TLS write failed: " + take_openssl_error("protocol error");
+        }
+        ERR_clear_error();
+    }
+    return failure;
 }
 
 }  // namespace analytics::redis
