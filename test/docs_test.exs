@@ -22,7 +22,17 @@ defmodule Analytics.DocsTest do
     {:ok, conn} = Analytics.Redis.start_link(url: RedisServer.url(server), sync_connect: true)
     {:ok, "OK"} = Analytics.Redis.command(conn, ~w(ACL SETUSER user on >pass ~* &* +@all))
     Analytics.Redis.stop(conn)
-    %{replacements: [{"127.0.0.1:6379", "127.0.0.1:#{server.port}"}]}
+    # TLS examples name 127.0.0.1:6380 and certificates in /etc/redis/tls/.
+    certs = RedisServer.tls_certificates!()
+    tls = RedisServer.start_tls!(certs, auth_clients: :optional)
+
+    %{
+      replacements: [
+        {"127.0.0.1:6379", "127.0.0.1:#{server.port}"},
+        {"127.0.0.1:6380", "127.0.0.1:#{tls.port}"},
+        {"/etc/redis/tls/", certs <> "/"}
+      ]
+    }
   end
 
   test "the README and every guide have code blocks to run" do

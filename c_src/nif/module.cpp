@@ -40,7 +40,7 @@ ErlNifFunc functions[] = {
     {"sketch_estimate", 2, sketch_estimate, 0},
     {"info", 0, info, 0},
     {"native_counters", 0, native_counters, 0},
-    {"redis_connect", 8, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"redis_connect", 9, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"redis_request", 6, redis_request, 0},
     {"redis_stop", 1, redis_stop, 0},
     {"redis_own", 1, redis_own, 0},

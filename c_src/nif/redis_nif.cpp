@@ -11,6 +11,7 @@
 
 #include "../redis/command.hpp"
 #include "../redis/engine.hpp"
+#include "../redis/tls_transport.hpp"
 #include "atoms.hpp"
 #include "boundary.hpp"
 #include "redis_terms.hpp"
@@ -177,6 +178,37 @@ long decode_int(ErlNifEnv* env, ERL_NIF_TERM term, const char* what, long low, l
     return value;
 }
 
+bool decode_bool(ErlNifEnv* env, ERL_NIF_TERM term, const char* what) {
+    if (enif_is_identical(term, atoms::true_)) return true;
+    if (enif_is_identical(term, atoms::false_)) return false;
+    throw std::invalid_argument(std::string(what) + " must be true or false, got: " + describe(env, term));
+}
+
+// `false`, or {cacertfile, certfile, keyfile, verify_peer, peer_name, send_sni}
+// as Analytics.Redis.Options checked them (a file is "" when not given): the
+// factory of every (re)connect's TLS transport, sharing one SSL_CTX.
+redis::TransportFactory decode_tls(ErlNifEnv* env, ERL_NIF_TERM term) {
+    if (enif_is_identical(term, atoms::false_)) return {};
+    int arity;
+    const ERL_NIF_TERM* items;
+    if (!enif_get_tuple(env, term, &arity, &items) || arity != 6) {
+        throw std::invalid_argument("bad ssl settings: " + describe(env, term));
+    }
+    redis::TlsSettings settings;
+    settings.cacertfile = decode_string(env, items[0], "cacertfile");
+    settings.certfile = decode_string(env, items[1], "certfile");
+    settings.keyfile = decode_string(env, items[2], "keyfile");
+    settings.verify_peer = decode_bool(env, items[3], "verify_peer");
+    const redis::TlsPeer peer{decode_string(env, items[4], "server name"), decode_bool(env, items[5], "send_sni")};
+    if (peer.name.empty() || peer.name.find('\0') != std::string::npos) {
+        throw std::invalid_argument("the server name must be a non-empty string without NUL bytes");
+    }
+    auto context = std::make_shared<const redis::TlsContext>(settings);
+    return [context, peer](redis::Fd socket) -> std::unique_ptr<redis::Transport> {
+        return std::make_unique<redis::TlsTransport>(context, std::move(socket), peer);
+    };
+}
+
 ERL_NIF_TERM connect_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     redis::Endpoint endpoint;
     endpoint.host = decode_string(env, argv[0], "host");
@@ -187,6 +219,8 @@ ERL_NIF_TERM connect_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     redis::EngineOptions options;
     options.connect_timeout = std::chrono::milliseconds(decode_int(env, argv[5], "timeout", 1, 1L << 31));
     options.max_reply_bytes = static_cast<std::size_t>(decode_int(env, argv[6], "max_reply_bytes", 1, 1L << 40));
+
+    options.make_transport = decode_tls(env, argv[8]);
 
     const bool sync_connect = enif_is_identical(argv[7], atoms::true_);
     std::shared_ptr<redis::Engine> engine;

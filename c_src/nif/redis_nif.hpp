@@ -9,9 +9,11 @@ namespace analytics::nif {
 bool open_engine_resource(ErlNifEnv* env);
 
 // redis_connect(host, port, username, password, database, connect_timeout_ms,
-// max_reply_bytes, sync_connect) -> {:ok, engine} | {:error, %ConnectionError{} | %Error{}}.
-// A dirty IO NIF: it resolves, connects and authenticates (unless
-// sync_connect is false: then the engine connects in the background).
+// max_reply_bytes, sync_connect, tls) -> {:ok, engine} | {:error, %ConnectionError{} | %Error{}}.
+// A dirty IO NIF: it resolves, connects, runs the TLS handshake and
+// authenticates (unless sync_connect is false: then the engine connects in
+// the background). tls: false, or {cacertfile, certfile, keyfile,
+// verify_peer, peer_name, send_sni}; files that do not load raise ArgumentError.
 ERL_NIF_TERM redis_connect(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
 // redis_request(engine, ref, commands, slots, shape, timeout_ms) -> :ok |

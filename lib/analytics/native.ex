@@ -39,8 +39,18 @@ defmodule Analytics.Native do
   def info, do: not_loaded()
   def native_counters, do: not_loaded()
 
-  def redis_connect(_host, _port, _user, _password, _database, _timeout, _max_reply_bytes, _sync),
-    do: not_loaded()
+  def redis_connect(
+        _host,
+        _port,
+        _user,
+        _password,
+        _database,
+        _timeout,
+        _max_reply_bytes,
+        _sync,
+        _tls
+      ),
+      do: not_loaded()
 
   def redis_request(_engine, _ref, _commands, _slots, _shape, _timeout), do: not_loaded()
   def redis_stop(_engine), do: not_loaded()

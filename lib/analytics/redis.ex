@@ -3,7 +3,8 @@ defmodule Analytics.Redis do
   An asynchronous Redis connection with a native IO engine.
 
   One native thread per connection runs an event loop over a non-blocking
-  socket and pipelines the requests of every caller. A call formats its
+  socket (plain TCP or TLS, see "TLS") and pipelines the requests of every
+  caller. A call formats its
   command in C++, queues it and waits for a message; no BEAM scheduler ever
   waits on the socket, and no Elixir process sits between the caller and the
   engine. `fetch/3` decodes numbers straight into an `Analytics.Series`.
@@ -63,6 +64,40 @@ defmodule Analytics.Redis do
   (a reconnect would silently undo them; use the `:username`, `:password` and
   `:database` options).
 
+  ## TLS
+
+  A `rediss://` URL or the `:ssl` option connects over TLS (OpenSSL, driven
+  non-blocking by the engine's IO thread; the handshake runs where the
+  connect runs). `ssl: true` takes the defaults; a keyword list sets, named
+  as Erlang's `:ssl` names them:
+
+    * `:cacertfile` - a PEM file of the CAs to trust (default: the system
+      CA bundle, `/etc/ssl/certs`)
+    * `:certfile`, `:keyfile` - a client certificate (PEM, with its chain)
+      and its key, for servers that require one (mutual TLS, Redis's
+      `tls-auth-clients yes`); the key is read from `:certfile` when
+      `:keyfile` is not given. A key under a passphrase is not supported
+      (`ArgumentError`).
+    * `:verify` - `:verify_peer` (default) or `:verify_none`
+    * `:server_name_indication` - a host name (a charlist) sent as SNI and
+      checked against the certificate instead of `:host`, or `:disable` to
+      send no SNI (the certificate is still checked against `:host`)
+
+  With `:verify_peer`, the server's certificate must chain to a trusted CA
+  and name the host: a DNS name in its subjectAltName, or its common name
+  when it has none (no SNI is sent for an IP address, which must then be
+  among the certificate's IP addresses). A
+  certificate that does not verify is `{:error, %ConnectionError{}}` from a
+  sync connect, whose message says why (for example `TLS handshake failed:
+  certificate verify failed: hostname mismatch`); connecting in the
+  background, calls fail with `:closed` while it retries. A TLS client at a
+  plain port fails when its connect timeout runs out (the message says it
+  happened during the TLS handshake); a plain client at a TLS port is cut
+  off by the server (`:disconnected`, or `:econnreset` while
+  authenticating). A TLS connect without a password or database sends one
+  PING, so that a server refusing a client certificate (which TLS 1.3 only
+  reports after the handshake) fails the connect too.
+
   Callers find the engine through `:persistent_term`, so a call never
   messages the connection process. The process owns its engine through a
   native monitor: however it dies, even killed outright with `:kill`, the
@@ -93,7 +128,15 @@ defmodule Analytics.Redis do
           | {:timeout, pos_integer()}
           | {:max_reply_bytes, pos_integer()}
           | {:sync_connect, boolean()}
+          | {:ssl, boolean() | [ssl_option()]}
           | {:name, GenServer.name()}
+  @typedoc "A TLS option (see \"TLS\" above), named as Erlang's `:ssl` names it."
+  @type ssl_option ::
+          {:cacertfile, Path.t()}
+          | {:certfile, Path.t()}
+          | {:keyfile, Path.t()}
+          | {:verify, :verify_peer | :verify_none}
+          | {:server_name_indication, charlist() | :disable}
 
   @doc """
   Starts a connection process.
@@ -113,9 +156,9 @@ defmodule Analytics.Redis do
 
   Options:
 
-    * `:url` - `"redis://[[user]:password@]host[:port][/db]"`; the user
-      info runs to the last `@`, so a password may hold `@` or `/`
-      (percent-encoding is decoded too)
+    * `:url` - `"redis://[[user]:password@]host[:port][/db]"`, or
+      `rediss://` for TLS; the user info runs to the last `@`, so a password
+      may hold `@` or `/` (percent-encoding is decoded too)
     * `:host`, `:port`, `:username`, `:password`, `:database` - explicit
       options win over the URL's parts (defaults `"127.0.0.1"`, 6379, no
       user, no password, database 0). `:password` may be a string or a
@@ -124,6 +167,9 @@ defmodule Analytics.Redis do
     * `:max_reply_bytes` - default 512 MiB, Redis's own bulk limit; bounds what a
       reply buffers and takes decoded (see "Limits" above)
     * `:sync_connect` - default `false` (see above)
+    * `:ssl` - `false` (default, or `true` with a `rediss://` URL), `true`,
+      or TLS options (see "TLS" in the module docs); it wins over the URL's
+      scheme. Its files are checked to exist before anything starts.
     * `:name` - a `GenServer` name
 
   Every option is checked before anything starts: an unknown option or a
@@ -136,6 +182,11 @@ defmodule Analytics.Redis do
       {:ok, conn} = Analytics.Redis.start_link(port: 6380, sync_connect: true)
       {:error, %Analytics.Redis.ConnectionError{}} =
         Analytics.Redis.start_link(port: 1, sync_connect: true)
+      {:ok, conn} =
+        Analytics.Redis.start_link(
+          url: "rediss://:s3cret@redis.example.com:6380",
+          ssl: [cacertfile: "/etc/redis/tls/ca.crt"]
+        )
   """
   @spec start_link([option()]) :: GenServer.on_start()
   def start_link(opts \\ []) do
@@ -194,7 +245,8 @@ defmodule Analytics.Redis do
         endpoint.database,
         endpoint.timeout,
         endpoint.max_reply_bytes,
-        endpoint.sync_connect
+        endpoint.sync_connect,
+        Options.native_tls(endpoint)
       )
     catch
       kind, reason ->

@@ -27,8 +27,11 @@ defmodule Analytics.Redis.Options do
     :timeout,
     :max_reply_bytes,
     :sync_connect,
+    :ssl,
     :name
   ]
+
+  @ssl_keys [:cacertfile, :certfile, :keyfile, :verify, :server_name_indication]
 
   @doc """
   Raises `ArgumentError` unless `opts` is a keyword list whose keys are all
@@ -84,15 +87,26 @@ defmodule Analytics.Redis.Options do
   Every connect option checked, defaults filled in, and the password sealed
   in a zero-arity function (which prints as `#Function<...>`, never its
   value): a map of `:host`, `:port`, `:username`, `:password`, `:database`,
-  `:timeout`, `:max_reply_bytes`, `:sync_connect` and `:name`. Explicit
-  options win over the URL's parts.
+  `:timeout`, `:max_reply_bytes`, `:sync_connect`, `:ssl` (`false` or the
+  checked keyword list) and `:name`. Explicit options win over the URL's
+  parts (`ssl:` over a `rediss://` scheme).
   """
   def connect!(opts) do
     check_keys!(opts, @connect_keys, "Analytics.Redis.start_link/1")
     from_url = if Keyword.has_key?(opts, :url), do: parse_url!(opts[:url]), else: %{}
 
-    defaults = %{host: "127.0.0.1", port: 6379, username: "", password: "", database: 0}
-    explicit = opts |> Keyword.take([:host, :port, :username, :password, :database]) |> Map.new()
+    defaults = %{
+      host: "127.0.0.1",
+      port: 6379,
+      username: "",
+      password: "",
+      database: 0,
+      ssl: false
+    }
+
+    explicit =
+      opts |> Keyword.take([:host, :port, :username, :password, :database, :ssl]) |> Map.new()
+
     merged = defaults |> Map.merge(from_url) |> Map.merge(explicit)
 
     %{
@@ -116,8 +130,26 @@ defmodule Analytics.Redis.Options do
           @max_reply_bytes_limit
         ),
       sync_connect: sync_connect!(Keyword.get(opts, :sync_connect, false)),
+      ssl: ssl!(merged.ssl),
       name: name!(Keyword.get(opts, :name))
     }
+  end
+
+  @doc """
+  What the NIF takes for TLS: `false`, or `{cacertfile, certfile, keyfile,
+  verify_peer?, peer_name, send_sni?}` with `""` for a file not given. The
+  server's certificate must name `peer_name`: the `:server_name_indication`
+  given, or the host (also with `server_name_indication: :disable`, which
+  only keeps the name out of the handshake).
+  """
+  def native_tls(%{ssl: false}), do: false
+
+  def native_tls(%{ssl: ssl, host: host}) do
+    sni = Keyword.get(ssl, :server_name_indication)
+
+    {Keyword.get(ssl, :cacertfile, ""), Keyword.get(ssl, :certfile, ""),
+     Keyword.get(ssl, :keyfile, ""), Keyword.get(ssl, :verify, :verify_peer) == :verify_peer,
+     if(is_binary(sni), do: sni, else: host), sni != :disable}
   end
 
   @doc """
@@ -178,12 +210,14 @@ defmodule Analytics.Redis.Options do
     end
   end
 
-  # "redis://[[user]:password@]host[:port][/db]". Parsed by hand rather than
-  # with URI.parse, which reads a non-numeric port as no port at all.
+  # "redis://[[user]:password@]host[:port][/db]", or rediss:// for TLS.
+  # Parsed by hand rather than with URI.parse, which reads a non-numeric
+  # port as no port at all.
   defp parse_url!(url) when is_binary(url) do
-    rest =
+    {rest, tls} =
       case url do
-        "redis://" <> rest -> rest
+        "redis://" <> rest -> {rest, %{}}
+        "rediss://" <> rest -> {rest, %{ssl: true}}
         _ -> bad_url!(url, "expected a URL like redis://[user:pass@]host:port/db")
       end
 
@@ -206,6 +240,7 @@ defmodule Analytics.Redis.Options do
     {host, port} = host_and_port!(authority, url)
 
     %{host: host}
+    |> Map.merge(tls)
     |> Map.merge(if port, do: %{port: port}, else: %{})
     |> Map.merge(userinfo!(userinfo, url))
     |> Map.merge(database!(path, url))
@@ -304,6 +339,86 @@ defmodule Analytics.Redis.Options do
 
   defp sync_connect!(other),
     do: raise(ArgumentError, "sync_connect must be true or false, got: #{inspect(other)}")
+
+  # `false`, or the TLS options as a keyword list (the form the child spec
+  # keeps and start_link/1 takes again), each file checked to be there.
+  defp ssl!(ssl) when ssl in [false, nil], do: false
+  defp ssl!(true), do: []
+
+  defp ssl!(ssl) when is_list(ssl) do
+    check_keys!(ssl, @ssl_keys, "the :ssl option")
+
+    ssl =
+      Enum.map(ssl, fn
+        {key, path} when key in [:cacertfile, :certfile, :keyfile] -> {key, file!(key, path)}
+        {:verify, verify} -> {:verify, verify!(verify)}
+        {:server_name_indication, sni} -> {:server_name_indication, server_name!(sni)}
+      end)
+
+    if Keyword.has_key?(ssl, :keyfile) and not Keyword.has_key?(ssl, :certfile) do
+      raise ArgumentError, "ssl: a :keyfile needs the :certfile it belongs to"
+    end
+
+    ssl
+  end
+
+  defp ssl!(other) do
+    raise ArgumentError,
+          "ssl must be true, false or a keyword list of " <>
+            Enum.map_join(@ssl_keys, ", ", &inspect/1) <> ", got: #{inspect(other)}"
+  end
+
+  # Erlang's :ssl takes file names as strings or charlists.
+  defp file!(key, path) when is_list(path), do: file!(key, List.to_string(path))
+
+  defp file!(key, path) when is_binary(path) and path != "" do
+    cond do
+      String.contains?(path, <<0>>) ->
+        raise ArgumentError, "ssl: #{key} must not contain NUL bytes"
+
+      File.regular?(path) ->
+        path
+
+      File.exists?(path) ->
+        raise ArgumentError, "ssl: #{key} #{path} is not a regular file"
+
+      true ->
+        raise ArgumentError, "ssl: #{key} #{path} does not exist"
+    end
+  end
+
+  defp file!(key, other) do
+    raise ArgumentError, "ssl: #{key} must be a file name (a string), got: #{inspect(other)}"
+  end
+
+  defp verify!(verify) when verify in [:verify_peer, :verify_none], do: verify
+
+  defp verify!(other) do
+    raise ArgumentError,
+          "ssl: verify must be :verify_peer or :verify_none, got: #{inspect(other)}"
+  end
+
+  # A host name as a charlist (as Erlang's :ssl takes it) or a string.
+  defp server_name!(:disable), do: :disable
+
+  defp server_name!(name) when is_list(name) do
+    server_name!(List.to_string(name))
+  rescue
+    ArgumentError -> bad_server_name!(name)
+  end
+
+  defp server_name!(name) when is_binary(name) do
+    if name != "" and String.printable?(name) and not String.contains?(name, [" ", <<0>>]),
+      do: name,
+      else: bad_server_name!(name)
+  end
+
+  defp server_name!(other), do: bad_server_name!(other)
+
+  defp bad_server_name!(other) do
+    raise ArgumentError,
+          "ssl: server_name_indication must be a host name (a charlist) or :disable, got: #{inspect(other)}"
+  end
 
   defp name!(nil), do: nil
   defp name!(name) when is_atom(name), do: name

@@ -188,7 +188,7 @@ defmodule Analytics.Redis.OptionsTest do
           {[host: "a\0b"], ~r/host must not contain NUL bytes/},
           {[url: "redis://host/-1"], ~r/bad database/},
           {[url: "redis://host:6379?db=1"], ~r/port in a URL/},
-          {[url: "rediss://host"], ~r/expected a URL like redis:\/\//}
+          {[url: "rediss:/host"], ~r/expected a URL like redis:\/\//}
         ] do
       assert_raise ArgumentError, message, fn -> Redis.start_link(opts) end
     end
