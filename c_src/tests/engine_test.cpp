@@ -13,7 +13,9 @@
 
 #include "../redis/command.hpp"
 #include "../redis/engine.hpp"
+#include "../redis/tls_transport.hpp"
 #include "redis_process.hpp"
+#include "tls_files.hpp"
 
 using namespace analytics::redis;
 using analytics::test::free_port;
@@ -111,6 +113,45 @@ TEST_CASE("threads sharing one engine each get exactly one answer per request", 
     CHECK(tally->pongs == kThreads * kPerThread);
     CHECK(tally->answered_twice == 0);
     REQUIRE(eventually([&] { return engine->pending() == 0; }));
+    engine->stop();
+}
+
+TEST_CASE("threads sharing one engine over TLS each get exactly one answer, large replies too", "[engine][tls]") {
+    const RedisProcess redis(analytics::test::tls_server_args(), RedisProcess::Listen::tls);
+    TlsSettings settings;
+    settings.cacertfile = analytics::test::tls_file("ca.crt");
+    const auto context = std::make_shared<const TlsContext>(settings);
+    EngineOptions options;
+    options.make_transport = [context](Fd socket) -> std::unique_ptr<Transport> {
+        return std::make_unique<TlsTransport>(context, std::move(socket), TlsPeer{"127.0.0.1", true});
+    };
+    const auto engine = Engine::start(redis.endpoint(), options);
+    const auto tally = std::make_shared<Tally>();
+    // A 2 MiB value: its replies span many TLS records and more than one
+    // turn's worth of reads.
+    REQUIRE_FALSE(engine->submit(make_request({"SET", "big", std::string(2 << 20, 'v')}, tally, 30s)));
+    constexpr int kThreads = 4, kPerThread = 300;
+
+    std::atomic<int> refused{0};
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < kPerThread; ++i) {
+                if (engine->submit(make_request(i % 50 == 0 ? std::vector<std::string>{"GET", "big"}
+                                                            : std::vector<std::string>{"PING"},
+                                                tally, 30s))) {
+                    ++refused;
+                }
+            }
+        });
+    }
+    threads.clear();
+    REQUIRE(refused == 0);
+
+    REQUIRE(eventually([&] { return tally->settled() == kThreads * kPerThread + 1; }));
+    CHECK(tally->failed == 0);
+    CHECK(tally->pongs == kThreads * (kPerThread - kPerThread / 50));
+    CHECK(tally->answered_twice == 0);
     engine->stop();
 }
 

@@ -3,10 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <poll.h>
-#include <stdlib.h>
 
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,49 +15,21 @@
 #include "../redis/plain_transport.hpp"
 #include "../redis/tls_transport.hpp"
 #include "redis_process.hpp"
+#include "tls_files.hpp"
 
 using namespace analytics::redis;
 using analytics::test::RedisProcess;
+using analytics::test::tls_file;
+using analytics::test::tls_server_args;
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The run's certificates, made once, removed when the tests end.
-class Certificates {
-public:
-    Certificates() {
-        std::string pattern = (fs::temp_directory_path() / "analytics-tls-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir_ = pattern;
-        const std::string command = std::string("bash ") + ANALYTICS_MAKE_TLS_CERTS + " " + dir_.string();
-        REQUIRE(std::system(command.c_str()) == 0);
-    }
-    ~Certificates() { fs::remove_all(dir_); }
-    std::string operator()(const char* name) const { return (dir_ / name).string(); }
-
-private:
-    fs::path dir_;
-};
-
-const Certificates& certs() {
-    static const Certificates made;
-    return made;
-}
-
-// A redis-server speaking TLS with server.crt; `extra` may ask for client certificates.
-std::vector<std::string> tls_server_args(const char* auth_clients = "no", const char* cert = "server") {
-    return {"--tls-cert-file", certs()(cert) + ".crt",
-            "--tls-key-file",  certs()(cert) + ".key",
-            "--tls-ca-cert-file", certs()("ca.crt"),
-            "--tls-auth-clients", auth_clients};
-}
-
 TlsSettings trusting(const char* ca) {
     TlsSettings settings;
-    settings.cacertfile = certs()(ca);
+    settings.cacertfile = tls_file(ca);
     return settings;
 }
 
@@ -167,8 +137,8 @@ TEST_CASE("TLS: mutual TLS with a client certificate", "[tls]") {
 
     SECTION("with one, commands run") {
         TlsSettings settings = trusting("ca.crt");
-        settings.certfile = certs()("client.crt");
-        settings.keyfile = certs()("client.key");
+        settings.certfile = tls_file("client.crt");
+        settings.keyfile = tls_file("client.key");
         auto tls = tls_to(redis, settings);
         REQUIRE(handshake(*tls) == "done");
         CHECK(exchange(*tls, format_command({"PING"}), 7) == "+PONG\r\n");
@@ -204,13 +174,13 @@ TEST_CASE("TLS: files that do not load are refused, naming them", "[tls]") {
         CHECK_THROWS_WITH(TlsContext(settings), Catch::StartsWith("ssl: cannot load cacertfile " + settings.cacertfile));
     }
     SECTION("a key under a passphrase") {
-        settings.certfile = certs()("client.crt");
-        settings.keyfile = certs()("client-locked.key");
+        settings.certfile = tls_file("client.crt");
+        settings.keyfile = tls_file("client-locked.key");
         CHECK_THROWS_WITH(TlsContext(settings), Catch::EndsWith("client-locked.key: it is protected by a passphrase, which is not supported"));
     }
     SECTION("a key of another certificate") {
-        settings.certfile = certs()("client.crt");
-        settings.keyfile = certs()("server.key");
+        settings.certfile = tls_file("client.crt");
+        settings.keyfile = tls_file("server.key");
         CHECK_THROWS_WITH(TlsContext(settings), Catch::Contains("key values mismatch"));
     }
 }
