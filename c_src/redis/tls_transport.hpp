@@ -2,6 +2,11 @@
 // Transport: the handshake checks the server's certificate and name; reads
 // and writes report want_read / want_write as OpenSSL asks, since a TLS read
 // may need the socket writable and a write may need it readable.
+//
+// One SSL object is one state machine: every call on a transport, reads
+// and writes alike, must come from one thread at a time (a write from
+// another thread needs the same lock as the reads). OpenSSL writes with
+// write(2), so the host must ignore SIGPIPE, as the BEAM does.
 #pragma once
 
 #include <openssl/ssl.h>
