@@ -113,6 +113,7 @@ defmodule Analytics.Redis.CommandsTest do
     assert {:ok, ref} = Redis.fetch_async(conn, {:lrange, "a", 0, -1, :i64})
     assert_receive {:analytics_redis, ^ref, {:ok, series}}, 5_000
     assert Series.to_list(series) == [1, 2]
+    refute_receive {:analytics_redis, ^ref, _}, 200
 
     assert {:ok, [a, %Error{}, b]} =
              Redis.fetch_many(conn, [

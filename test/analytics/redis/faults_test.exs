@@ -41,12 +41,14 @@ defmodule Analytics.Redis.FaultsTest do
   test "a killed server fails in-flight callers with :disconnected, then :closed, then recovers",
        %{conn: conn, server: server} do
     RedisServer.pause(server)
+    wait_until_pending(conn, 0)
 
     callers =
       for i <- 1..20,
           do: Task.async(fn -> Redis.command(conn, ["SET", "k#{i}", i], timeout: 10_000) end)
 
-    Process.sleep(100)
+    # All 20 in flight (sent, unanswered) when the server goes.
+    wait_until_pending(conn, 20)
     RedisServer.stop(server)
 
     for result <- Task.await_many(callers, 5_000) do
@@ -91,8 +93,9 @@ defmodule Analytics.Redis.FaultsTest do
 
   test "stop answers pending callers with :closed", %{conn: conn, server: server} do
     RedisServer.pause(server)
+    wait_until_pending(conn, 0)
     pending = Task.async(fn -> Redis.command(conn, ["PING"], timeout: 10_000) end)
-    Process.sleep(100)
+    wait_until_pending(conn, 1)
     Redis.stop(conn)
     assert Task.await(pending, 5_000) == {:error, %ConnectionError{reason: :closed}}
 
@@ -110,11 +113,13 @@ defmodule Analytics.Redis.FaultsTest do
     {:ok, doomed} = Redis.start_link(url: RedisServer.url(server))
     Process.unlink(doomed)
     {:ok, "OK"} = Redis.command(doomed, ["CLIENT", "SETNAME", "doomed"])
+    # The engine counts a request done just after answering it.
+    wait_until_pending(doomed, 0)
 
     pending =
       Task.async(fn -> Redis.command(doomed, ["BLPOP", "never", "0"], timeout: 10_000) end)
 
-    Process.sleep(100)
+    wait_until_pending(doomed, 1)
 
     Process.exit(doomed, :kill)
 

@@ -107,6 +107,7 @@ defmodule Analytics.Redis.MultiColumnFetchTest do
     {:ok, ref} = Redis.fetch_async(conn, {:hgetall, "h", :i64, :f64})
     assert_receive {:analytics_redis, ^ref, {:ok, pair}}, 5_000
     assert lists(pair) == {[1, 2], [10.0, 20.0]}
+    refute_receive {:analytics_redis, ^ref, _}, 200
   end
 
   test "a bad member, score, field or value is named with its key and the spec", %{conn: conn} do
@@ -332,6 +333,7 @@ defmodule Analytics.Redis.MultiColumnFetchTest do
     {:ok, ref} = Redis.fetch_async(conn, {:xrange, "fits", 5, 6, ["b"], :f64})
     assert_receive {:analytics_redis, ^ref, {:ok, {ids, b}}}, 5_000
     assert {Series.to_list(ids), Series.to_list(b)} == {[5, 6], [-5.0, -6.0]}
+    refute_receive {:analytics_redis, ^ref, _}, 200
 
     assert Redis.fetch(conn, {:xrange, "big", "-", "+", ["a", "b"], :i64}) ==
              {:error, %ConnectionError{reason: :reply_too_large}}

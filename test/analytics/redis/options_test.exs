@@ -101,6 +101,7 @@ defmodule Analytics.Redis.OptionsTest do
     assert {:ok, [_]} = Redis.fetch_many(conn, [{:lrange, "l", 0, -1, :f64}], timeout: :infinity)
     {:ok, ref} = Redis.fetch_async(conn, {:lrange, "l", 0, -1, :i64}, timeout: :infinity)
     assert_receive {:analytics_redis, ^ref, {:error, %Error{}}}, 5_000
+    refute_receive {:analytics_redis, ^ref, _}, 200
 
     # A blocking command really waits past the default 5 s: an infinite
     # timeout is not a short one.
