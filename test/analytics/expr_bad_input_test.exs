@@ -60,9 +60,12 @@ defmodule Analytics.ExprBadInputTest do
     end
 
     for bad <- ["s", 1, :atom, {1}, nil, %{__struct__: Other}] do
-      assert_raise ArgumentError, fn -> Analytics.map(bad, Analytics.expr(x + 1)) end
+      message =
+        ~r/^expected a Series, a list of numbers or a map of them, got: #{Regex.escape(inspect(bad))}$/
 
-      assert_raise ArgumentError, fn ->
+      assert_raise ArgumentError, message, fn -> Analytics.map(bad, Analytics.expr(x + 1)) end
+
+      assert_raise ArgumentError, message, fn ->
         Analytics.reduce(bad, :sum, where: Analytics.expr(x > 1))
       end
     end

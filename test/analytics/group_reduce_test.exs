@@ -179,10 +179,21 @@ defmodule Analytics.GroupReduceTest do
       Analytics.bucket_reduce([-9_223_372_036_854_775_807], [1.0], 10, :sum)
     end
 
-    for bad <- ["s", :a, nil, {1}, [1, :x]] do
-      assert_raise ArgumentError, fn -> Analytics.group_reduce(bad, [1.0], :sum) end
-      assert_raise ArgumentError, fn -> Analytics.group_reduce([1], bad, :sum) end
-      assert_raise ArgumentError, fn -> Analytics.bucket_reduce(bad, [1.0], 5, :sum) end
+    for bad <- ["s", :a, nil, {1}] do
+      message =
+        ~r/^expected an %Analytics.Series{} or a list of numbers, got: #{Regex.escape(inspect(bad))}$/
+
+      assert_raise ArgumentError, message, fn -> Analytics.group_reduce(bad, [1.0], :sum) end
+      assert_raise ArgumentError, message, fn -> Analytics.group_reduce([1], bad, :sum) end
+      assert_raise ArgumentError, message, fn -> Analytics.bucket_reduce(bad, [1.0], 5, :sum) end
+    end
+
+    message = ~r/^expected a number, :nan, :infinity or :neg_infinity at index 1, got: :x$/
+    assert_raise ArgumentError, message, fn -> Analytics.group_reduce([1, :x], [1.0], :sum) end
+    assert_raise ArgumentError, message, fn -> Analytics.group_reduce([1], [1, :x], :sum) end
+
+    assert_raise ArgumentError, message, fn ->
+      Analytics.bucket_reduce([1, :x], [1.0], 5, :sum)
     end
   end
 end
