@@ -27,20 +27,32 @@ defmodule Analytics.Redis.SecretsTest do
     :ok
   end
 
-  # Everything logged so far, formatted both ways.
-  defp logged do
-    Process.sleep(100)
-    collect([])
+  # Everything logged so far, formatted both ways, once every pattern in
+  # `expected` has matched an event: the reports the test provokes are there
+  # (so refuting the secret cannot pass on a log that is merely empty).
+  defp logged(expected, acc \\ []) do
+    if Enum.all?(expected, fn pattern -> Enum.any?(acc, &(&1 =~ pattern)) end) do
+      collect(acc)
+    else
+      receive do
+        {:log_event, event} -> logged(expected, [format_event(event) | acc])
+      after
+        5_000 -> flunk("no log event matched #{inspect(expected)}; got:\n#{Enum.join(acc, "\n")}")
+      end
+    end
   end
 
   defp collect(acc) do
     receive do
-      {:log_event, event} ->
-        erlang = :logger_formatter.format(event, %{single_line: false, depth: :unlimited})
-        collect([IO.iodata_to_binary(erlang), inspect(event, limit: :infinity) | acc])
+      {:log_event, event} -> collect([format_event(event) | acc])
     after
       0 -> Enum.join(acc, "\n")
     end
+  end
+
+  defp format_event(event) do
+    erlang = :logger_formatter.format(event, %{single_line: false, depth: :unlimited})
+    IO.iodata_to_binary(erlang) <> "\n" <> inspect(event, limit: :infinity)
   end
 
   defp refute_secret(text, secret \\ @secret) do
@@ -147,7 +159,8 @@ defmodule Analytics.Redis.SecretsTest do
       end)
 
     refute_secret(log)
-    refute_secret(logged())
+    # The supervisor's report prints the child's start arguments.
+    refute_secret(logged([~r/errorContext: start_error.*secret_conn/s]))
 
     # Options that fail their checks fail in the caller, before any process.
     text =
@@ -203,7 +216,8 @@ defmodule Analytics.Redis.SecretsTest do
 
     refute_secret(log)
     assert log =~ "no_such_call"
-    refute_secret(logged())
+    # The crash report prints the cache's state and the call.
+    refute_secret(logged([~r/crasher:.*no_such_call/s]))
 
     io =
       capture_io(:stderr, fn ->
@@ -211,6 +225,39 @@ defmodule Analytics.Redis.SecretsTest do
       end)
 
     refute_secret(io)
+  end
+
+  test "a cache that fails to start under a supervisor shows no password in its report" do
+    server = RedisServer.start!(["--requirepass", @secret])
+    # The name is taken, so the cache's start fails after its options passed.
+    Process.register(self(), :taken_cache_name)
+    Process.flag(:trap_exit, true)
+
+    children = [
+      {Cache,
+       name: :taken_cache_name,
+       redis: [url: "redis://:#{@secret}@127.0.0.1:#{server.port}"],
+       keys: [{"k", :f64}]},
+      Supervisor.child_spec(
+        {Cache,
+         name: :taken_cache_name,
+         redis: [password: @secret, port: server.port],
+         keys: [{"k", :f64}]},
+        id: :second
+      )
+    ]
+
+    for child <- children do
+      log =
+        capture_log(fn ->
+          assert {:error, reason} = Supervisor.start_link([child], strategy: :one_for_one)
+          refute_secret(inspect(reason, limit: :infinity) <> format_p(reason))
+        end)
+
+      refute_secret(log)
+      # The supervisor's report, with the child's start arguments.
+      refute_secret(logged([~r/errorContext: start_error.*Analytics.Cache.*taken_cache_name/s]))
+    end
   end
 
   test "a cache given bad Redis options raises in the caller, redacted" do
