@@ -59,7 +59,8 @@ defmodule Analytics.Cache do
       `ArgumentError`).
     * `:scan` - a list of `{pattern, dtype}`: every key SCAN finds for the
       pattern is cached as `{key, dtype}`, found again on every refresh;
-      keys that vanish from Redis vanish from the cache.
+      keys that vanish from Redis vanish from the cache. Over a Redis
+      Cluster (`redis: [cluster: [...]]`) every master is scanned.
     * `:interval` - ms between the end of one refresh and the start of the
       next (default 30,000); after a failed refresh, the next comes within
       a second.
@@ -506,14 +507,28 @@ defmodule Analytics.Cache do
   defp fetch_entries(conn, entries, deadline),
     do: Redis.fetch_many(conn, Enum.map(entries, &elem(&1, 1)), timeout: remaining(deadline))
 
+  # Over a cluster, every master is scanned: each holds its own keys.
+  defp scan_all(_conn, [], _deadline), do: {:ok, []}
+
   defp scan_all(conn, patterns, deadline) do
+    nodes = Redis.Cluster.masters(conn)
+
     Enum.reduce_while(patterns, {:ok, []}, fn {pattern, dtype}, {:ok, acc} ->
-      case scan(conn, pattern, "0", deadline, []) do
+      case scan_nodes(nodes, pattern, deadline, []) do
         {:ok, keys} -> {:cont, {:ok, acc ++ Enum.map(Enum.sort(keys), &entry!({&1, dtype}))}}
         {:error, _} = error -> {:halt, error}
       end
     end)
   end
+
+  defp scan_nodes([node | nodes], pattern, deadline, acc) do
+    case scan(node, pattern, "0", deadline, []) do
+      {:ok, keys} -> scan_nodes(nodes, pattern, deadline, keys ++ acc)
+      {:error, _} = error -> error
+    end
+  end
+
+  defp scan_nodes([], _pattern, _deadline, acc), do: {:ok, acc}
 
   # SCAN may return a key more than once.
   defp scan(conn, pattern, cursor, deadline, acc) do

@@ -16,6 +16,15 @@ defmodule Analytics.Redis do
       {:ok, [1, "1"]} = Analytics.Redis.pipeline(conn, [["INCR", "n"], ["GET", "k"]])
       {:ok, series} = Analytics.Redis.fetch(conn, {:lrange, "latencies", 0, -1, :f64})
 
+  ## Redis Cluster
+
+  `start_link(cluster: ["redis://127.0.0.1:7000", ...])` talks to a Redis
+  Cluster through the same functions: each command goes to the master
+  owning its key's hash slot, a pipeline or `fetch_many/3` over keys of
+  several masters is split per master, sent to all at once and answered in
+  the caller's order, and `MOVED` and `ASK` redirections are followed. See
+  `Analytics.Redis.Cluster`.
+
   ## Errors
 
   As in Redix: an error reply is `{:error, %Analytics.Redis.Error{}}` (in a
@@ -106,7 +115,7 @@ defmodule Analytics.Redis do
   use GenServer
 
   alias Analytics.Native
-  alias Analytics.Redis.{ConnectionError, Error, Options, Spec}
+  alias Analytics.Redis.{Cluster, ConnectionError, Error, Options, Spec}
 
   # How much longer than its timeout a caller waits for the engine's answer
   # before giving up on its own (the engine always answers by the deadline).
@@ -130,6 +139,8 @@ defmodule Analytics.Redis do
           | {:sync_connect, boolean()}
           | {:ssl, boolean() | [ssl_option()]}
           | {:name, GenServer.name()}
+          | {:cluster, [String.t() | keyword()]}
+
   @typedoc "A TLS option (see \"TLS\" above), named as Erlang's `:ssl` names it."
   @type ssl_option ::
           {:cacertfile, Path.t()}
@@ -171,6 +182,10 @@ defmodule Analytics.Redis do
       or TLS options (see "TLS" in the module docs); it wins over the URL's
       scheme. Its files are checked to exist before anything starts.
     * `:name` - a `GenServer` name
+    * `:cluster` - a non-empty list of seed nodes of a Redis Cluster (URLs,
+      or keyword lists of the options above); the other options, but for
+      `:url`, `:host`, `:port` and `:database`, apply to every node (see
+      `Analytics.Redis.Cluster`)
 
   Every option is checked before anything starts: an unknown option or a
   bad value raises `ArgumentError` naming it. No message, stack trace,
@@ -187,9 +202,17 @@ defmodule Analytics.Redis do
           url: "rediss://:s3cret@redis.example.com:6380",
           ssl: [cacertfile: "/etc/redis/tls/ca.crt"]
         )
+      {:ok, cluster} =
+        Analytics.Redis.start_link(cluster: ["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"])
   """
   @spec start_link([option()]) :: GenServer.on_start()
   def start_link(opts \\ []) do
+    if is_list(opts) and List.keymember?(opts, :cluster, 0),
+      do: Cluster.start_link(opts),
+      else: start_single(opts)
+  end
+
+  defp start_single(opts) do
     endpoint = Options.connect!(opts)
 
     # Connecting here (a dirty IO NIF) rather than in init/1 returns
@@ -458,7 +481,14 @@ defmodule Analytics.Redis do
   defp name_spec(result, _spec), do: result
 
   defp request(conn, commands, slots, shape, timeout) do
-    with {:ok, ref} <- submit(conn, commands, slots, shape, timeout) do
+    case engine!(conn) do
+      {:cluster, routing} -> Cluster.request(routing, commands, slots, shape, timeout)
+      engine -> request_engine(engine, commands, slots, shape, timeout)
+    end
+  end
+
+  defp request_engine(engine, commands, slots, shape, timeout) do
+    with {:ok, ref} <- submit_engine(engine, commands, slots, shape, timeout) do
       receive do
         {:analytics_redis, ^ref, result} -> result
       after
@@ -471,10 +501,23 @@ defmodule Analytics.Redis do
   defp wait_ms(timeout), do: timeout + @grace_ms
 
   defp submit(conn, commands, slots, shape, timeout) do
+    case engine!(conn) do
+      {:cluster, routing} -> Cluster.submit(routing, commands, slots, shape, timeout)
+      engine -> submit_engine(engine, commands, slots, shape, timeout)
+    end
+  end
+
+  @doc false
+  # One node's part of a cluster call: the caller receives
+  # {:analytics_redis, ref, result} as for fetch_async/3.
+  def submit_request(conn, commands, slots, shape, timeout),
+    do: submit(conn, commands, slots, shape, timeout)
+
+  defp submit_engine(engine, commands, slots, shape, timeout) do
     ref = make_ref()
     native_timeout = Options.native_timeout(timeout)
 
-    case Native.redis_request(engine!(conn), ref, commands, slots, shape, native_timeout) do
+    case Native.redis_request(engine, ref, commands, slots, shape, native_timeout) do
       :ok -> {:ok, ref}
       {:error, _} = error -> error
     end

@@ -61,6 +61,13 @@ defmodule Analytics.RedisServer do
     server
   end
 
+  @doc "Starts a server on `port` (one `free_port/0` did not pick, such as a cluster node's)."
+  def start_at!(port, args) do
+    server = launch(port, args, false)
+    on_exit(fn -> stop(server) end)
+    server
+  end
+
   @doc "Starts a server again on the same port (after `stop/1` or a kill)."
   def restart!(%__MODULE__{port: port, args: args, tls: tls}) do
     server = launch(port, args, tls)

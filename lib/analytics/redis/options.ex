@@ -157,6 +157,12 @@ defmodule Analytics.Redis.Options do
   password sealed: safe to keep in a child spec or a process state.
   """
   def seal(opts) do
+    if is_list(opts) and List.keymember?(opts, :cluster, 0),
+      do: Analytics.Redis.Cluster.seal(opts),
+      else: seal_endpoint(opts)
+  end
+
+  defp seal_endpoint(opts) do
     endpoint = connect!(opts)
 
     endpoint
