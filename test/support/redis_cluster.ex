@@ -96,6 +96,72 @@ defmodule Analytics.RedisCluster do
     cluster
   end
 
+  @doc """
+  Direct connections to every node, `%{port => conn}`, for the slot
+  migration helpers below (linked to the caller).
+  """
+  def node_conns(%__MODULE__{} = cluster) do
+    Map.new(live_nodes(cluster), fn node ->
+      {:ok, conn} = Analytics.Redis.start_link(port: node.port, sync_connect: true)
+      {node.port, conn}
+    end)
+  end
+
+  @doc """
+  Starts moving `slot` from the master at `from` to the one at `to`
+  (CLUSTER SETSLOT IMPORTING on `to`, then MIGRATING on `from`): from now on
+  `from` answers ASK for the slot's keys it no longer holds.
+  """
+  def begin_migration!(conns, slot, from, to) do
+    "OK" = cmd!(conns[to], ["CLUSTER", "SETSLOT", slot, "IMPORTING", id!(conns[from])])
+    "OK" = cmd!(conns[from], ["CLUSTER", "SETSLOT", slot, "MIGRATING", id!(conns[to])])
+    :ok
+  end
+
+  @doc "MIGRATEs up to `count` of `slot`'s keys from `from` to `to`; the keys moved."
+  def migrate_keys!(conns, slot, from, to, count) do
+    case cmd!(conns[from], ["CLUSTER", "GETKEYSINSLOT", slot, count]) do
+      [] ->
+        []
+
+      keys ->
+        "OK" = cmd!(conns[from], ["MIGRATE", "127.0.0.1", to, "", 0, 5_000, "KEYS" | keys])
+
+        keys
+    end
+  end
+
+  @doc """
+  Ends a slot's move: every key migrated, then CLUSTER SETSLOT NODE on the
+  importing node, the migrating one and every other master, so that
+  every node answers MOVED for it at once.
+  """
+  def finish_migration!(conns, slot, from, to) do
+    drain(conns, slot, from, to)
+    to_id = id!(conns[to])
+    others = conns |> Map.drop([from, to]) |> Map.values()
+
+    for conn <- [conns[to], conns[from] | others] do
+      "OK" = cmd!(conn, ["CLUSTER", "SETSLOT", slot, "NODE", to_id])
+    end
+
+    :ok
+  end
+
+  @doc "Moves `slot` whole from the master at `from` to the one at `to`."
+  def move_slot!(conns, slot, from, to) do
+    begin_migration!(conns, slot, from, to)
+    finish_migration!(conns, slot, from, to)
+  end
+
+  defp drain(conns, slot, from, to) do
+    if migrate_keys!(conns, slot, from, to, 1_000) != [], do: drain(conns, slot, from, to)
+  end
+
+  defp id!(conn), do: cmd!(conn, ["CLUSTER", "MYID"])
+
+  defp cmd!(conn, args), do: Analytics.Redis.command!(conn, args)
+
   @doc "Kills the node at `port` (SIGKILL) and marks it gone."
   def kill!(%__MODULE__{} = cluster, port) do
     RedisServer.stop(node_at(cluster, port))
