@@ -56,6 +56,9 @@ defmodule Analytics.Redis.Cluster do
   # A node has this long to answer CLUSTER SHARDS during a refresh.
   @topology_timeout 2_000
   @retry_ms 1_000
+  # Refreshes are at least this far apart: while a master is down, every
+  # failing call asks for one.
+  @min_refresh_ms 100
 
   defmodule Routing do
     # What callers read from :persistent_term: everything a call needs to
@@ -305,6 +308,8 @@ defmodule Analytics.Redis.Cluster do
     end
   end
 
+  defp submit_part(nil, _part, _deadline), do: {:error, %ConnectionError{reason: :closed}}
+
   defp submit_part(target, part, deadline) do
     {commands, layouts} =
       part
@@ -314,12 +319,7 @@ defmodule Analytics.Redis.Cluster do
       end)
       |> Enum.unzip()
 
-    try do
-      Redis.submit_request(target, commands, layouts, :many, remaining(deadline))
-    rescue
-      # The node's connection stopped: the map changed under this call.
-      ArgumentError -> {:error, %ConnectionError{reason: :closed}}
-    end
+    submit_commands(target, commands, layouts, deadline)
   end
 
   defp gather({:ok, ref}, deadline) do
@@ -341,12 +341,13 @@ defmodule Analytics.Redis.Cluster do
   defp answer_pairs([], []), do: []
 
   defp node_request(target, commands, layouts, deadline) do
-    gather(submit_part_raw(target, commands, layouts, deadline), deadline)
+    gather(submit_commands(target, commands, layouts, deadline), deadline)
   end
 
-  defp submit_part_raw(target, commands, layouts, deadline) do
+  defp submit_commands(target, commands, layouts, deadline) do
     Redis.submit_request(target, commands, layouts, :many, remaining(deadline))
   rescue
+    # The node's connection stopped: the map changed under this call.
     ArgumentError -> {:error, %ConnectionError{reason: :closed}}
   end
 
@@ -369,8 +370,8 @@ defmodule Analytics.Redis.Cluster do
           {^i, target, command, layout, _asking} = by_index[i]
 
           case kind do
-            {:moved, address} -> {i, node_at(routing, address), command, layout, false}
-            {:ask, address} -> {i, node_at(routing, address), command, layout, true}
+            {:moved, address} -> {i, node_at(routing, address, deadline), command, layout, false}
+            {:ask, address} -> {i, node_at(routing, address, deadline), command, layout, true}
             :tryagain -> {i, target, command, layout, false}
           end
         end
@@ -406,11 +407,15 @@ defmodule Analytics.Redis.Cluster do
 
   defp split_last(_), do: nil
 
-  defp node_at(routing, address) do
+  # A redirection to a node without a connection yet asks the cluster
+  # process for one; nil (the part fails as :closed) if it cannot answer in time.
+  defp node_at(routing, address, deadline) do
     case Map.get(routing.by_address, address) do
-      nil -> GenServer.call(routing.pid, {:connect, address})
+      nil -> GenServer.call(routing.pid, {:connect, address}, remaining(deadline))
       pid -> pid
     end
+  catch
+    :exit, _ -> nil
   end
 
   defp refresh(%Routing{pid: pid, version: version}),
@@ -431,7 +436,8 @@ defmodule Analytics.Redis.Cluster do
       version: 0,
       down: nil,
       awaiting: [],
-      retry: nil
+      retry: nil,
+      refreshed_at: System.monotonic_time(:millisecond) - @min_refresh_ms
     }
 
     case found do
@@ -456,13 +462,12 @@ defmodule Analytics.Redis.Cluster do
   def handle_call({:connect, address}, _from, state) do
     state = ensure_conns(state, [address])
     publish(state)
-    GenServer.cast(self(), {:refresh, state.version})
-    {:reply, Map.fetch!(state.conns, address), state}
+    {:reply, Map.fetch!(state.conns, address), refresh_soon(state)}
   end
 
   @impl true
   def handle_cast({:refresh, version}, %{version: version} = state),
-    do: {:noreply, rediscover(state)}
+    do: {:noreply, refresh_soon(state)}
 
   def handle_cast({:refresh, _older}, state), do: {:noreply, state}
 
@@ -487,12 +492,27 @@ defmodule Analytics.Redis.Cluster do
     :ok
   end
 
+  defp refresh_soon(%{retry: nil} = state) do
+    since = System.monotonic_time(:millisecond) - state.refreshed_at
+
+    if since >= @min_refresh_ms,
+      do: rediscover(state),
+      else: %{state | retry: Process.send_after(self(), :retry, @min_refresh_ms - since)}
+  end
+
+  # One is coming.
+  defp refresh_soon(state), do: state
+
   # Reads the slot map from a known node (masters first), else a seed.
   defp rediscover(state) do
+    state = %{state | refreshed_at: System.monotonic_time(:millisecond)}
+    masters = (state.map && state.map.masters) || []
+
     known =
-      for address <- (state.map && state.map.masters) || [],
-          pid = state.conns[address],
-          do: {address, pid}
+      Enum.uniq(
+        for(address <- masters, pid = state.conns[address], do: {address, pid}) ++
+          Enum.sort(state.conns)
+      )
 
     found =
       Enum.find_value(known, fn {{host, _port}, pid} ->
@@ -506,7 +526,8 @@ defmodule Analytics.Redis.Cluster do
       {:ok, found} ->
         adopt(state, found)
 
-      {:error, error} ->
+      # With a map, calls go on with it; without one, they get the error.
+      {:error, error} when state.map == nil ->
         state = %{state | down: error, version: state.version + 1}
         publish(state)
         state = answer_awaiting(state)
@@ -514,8 +535,17 @@ defmodule Analytics.Redis.Cluster do
         if state.retry,
           do: state,
           else: %{state | retry: Process.send_after(self(), :retry, @retry_ms)}
+
+      {:error, _error} ->
+        if state.retry,
+          do: state,
+          else: %{state | retry: Process.send_after(self(), :retry, @retry_ms)}
     end
   end
+
+  # The same map again: nothing to publish (publishing costs every process
+  # a look, as :persistent_term updates do).
+  defp adopt(%{map: map, down: nil} = state, {map, _keys, _template}), do: state
 
   defp adopt(state, {map, keys, template}) do
     keys = if keys == %{}, do: state.keys, else: keys
