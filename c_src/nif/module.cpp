@@ -40,7 +40,7 @@ ErlNifFunc functions[] = {
     {"sketch_estimate", 2, sketch_estimate, 0},
     {"info", 0, info, 0},
     {"native_counters", 0, native_counters, 0},
-    {"redis_connect", 9, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"redis_connect", 11, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"redis_request", 6, redis_request, 0},
     {"redis_stop", 1, redis_stop, 0},
     {"redis_own", 1, redis_own, 0},
@@ -63,8 +63,12 @@ int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {
 // and, when the old instance is purged, nothing to release.
 int upgrade(ErlNifEnv* env, void** priv, void** /*old_priv*/, ERL_NIF_TERM info) { return load(env, priv, info); }
 
+// An instance purged: the reactor threads outlive every instance but the
+// last (see close_engine_instance).
+void unload(ErlNifEnv* /*env*/, void* /*priv*/) { close_engine_instance(); }
+
 }  // namespace
 }  // namespace analytics::nif
 
 ERL_NIF_INIT(Elixir.Analytics.Native, analytics::nif::functions, analytics::nif::load, nullptr, analytics::nif::upgrade,
-             nullptr)
+             analytics::nif::unload)

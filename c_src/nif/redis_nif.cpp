@@ -219,10 +219,13 @@ ERL_NIF_TERM connect_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     redis::EngineOptions options;
     options.connect_timeout = std::chrono::milliseconds(decode_int(env, argv[5], "timeout", 1, 1L << 31));
     options.max_reply_bytes = static_cast<std::size_t>(decode_int(env, argv[6], "max_reply_bytes", 1, 1L << 40));
+    endpoint.unix_path = decode_string(env, argv[9], "socket");
+    options.io_threads = static_cast<unsigned>(decode_int(env, argv[10], "io_threads", 1, 1024));
 
     options.make_transport = decode_tls(env, argv[8]);
 
     const bool sync_connect = enif_is_identical(argv[7], atoms::true_);
+    // start() waits here, on a dirty IO scheduler, for the reactor's first attempt.
     std::shared_ptr<redis::Engine> engine;
     try {
         engine = sync_connect ? redis::Engine::start(std::move(endpoint), options)
@@ -416,9 +419,18 @@ ERL_NIF_TERM pending_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     return enif_make_uint64(env, get_engine(env, argv[0])->pending());
 }
 
+// Module instances loaded (load, upgrade) and not yet unloaded; under the
+// code loading lock, so never two at once.
+int loaded_instances = 0;
+
 }  // namespace
 
+void close_engine_instance() {
+    if (--loaded_instances == 0) redis::ReactorPool::instance().stop_all();
+}
+
 bool open_engine_resource(ErlNifEnv* env) {
+    ++loaded_instances;
     ErlNifResourceTypeInit engine_init{};
     engine_init.dtor = destroy_engine;
     engine_init.down = engine_owner_down;

@@ -5,15 +5,23 @@
 
 namespace analytics::nif {
 
-// Registers the engine resource type; call from the NIF load callback.
+// Registers the engine resource type; call from the NIF load and upgrade
+// callbacks (each counts as a library instance).
 bool open_engine_resource(ErlNifEnv* env);
+// Call from the NIF unload callback: when the last instance goes, the
+// reactor threads are joined (answering every connection left with
+// :closed), so that no thread runs this library's code once it is unmapped.
+void close_engine_instance();
 
 // redis_connect(host, port, username, password, database, connect_timeout_ms,
-// max_reply_bytes, sync_connect, tls) -> {:ok, engine} | {:error, %ConnectionError{} | %Error{}}.
-// A dirty IO NIF: it resolves, connects, runs the TLS handshake and
-// authenticates (unless sync_connect is false: then the engine connects in
-// the background). tls: false, or {cacertfile, certfile, keyfile,
-// verify_peer, peer_name, send_sni}; files that do not load raise ArgumentError.
+// max_reply_bytes, sync_connect, tls, socket_path, io_threads) -> {:ok, engine} |
+// {:error, %ConnectionError{} | %Error{}}. tls: false, or {cacertfile,
+// certfile, keyfile, verify_peer, peer_name, send_sni}; files that do not
+// load raise ArgumentError. socket_path "" means TCP to host and port;
+// io_threads sizes the node's reactor pool when it starts.
+// A dirty IO NIF: with sync_connect it waits while the reactor connects, runs
+// the TLS handshake and authenticates (otherwise the engine connects in the
+// background).
 ERL_NIF_TERM redis_connect(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]);
 
 // redis_request(engine, ref, commands, slots, shape, timeout_ms) -> :ok |

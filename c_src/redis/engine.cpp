@@ -1,16 +1,9 @@
 #include "engine.hpp"
 
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <malloc.h>
-#include <poll.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <random>
-#include <span>
-#include <system_error>
 #include <utility>
 
 namespace analytics::redis {
@@ -20,20 +13,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kReadChunk = 64 * 1024;
-// Reads per turn of the event loop: a reply that streams in faster than it
-// is parsed must not keep the loop from timeouts, new requests and stop().
+// Reads per turn: a reply that streams in faster than it is parsed must not
+// keep the reactor from its other connections, timeouts and stop().
 constexpr int kReadsPerTurn = 16;
 // After freeing a reply this large, hand free heap pages back to the system:
 // glibc raises its mmap threshold after big frees, so large buffers end up
 // on the heap and would otherwise stay resident.
 constexpr std::size_t kTrimAfterBytes = std::size_t{16} << 20;
-constexpr auto kFirstBackoff = std::chrono::milliseconds(100);
-constexpr auto kMaxBackoff = std::chrono::milliseconds(5000);
-
-Fd checked(int fd, const char* what) {
-    if (fd < 0) throw std::system_error(errno, std::generic_category(), what);
-    return Fd(fd);
-}
 
 void release_free_memory() {
 #ifdef __GLIBC__
@@ -43,62 +29,69 @@ void release_free_memory() {
 
 }  // namespace
 
-std::shared_ptr<Engine> Engine::start(Endpoint endpoint, EngineOptions options) {
-    auto transport = connect_and_handshake(endpoint, options.connect_timeout, options.make_transport);
-    auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), options, std::move(transport));
-    engine->launch();
-    return engine;
-}
-
 std::shared_ptr<Engine> Engine::start_in_background(Endpoint endpoint, EngineOptions options) {
-    auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), options, nullptr);
-    engine->first_attempt_ = true;  // before the thread exists: no lock needed
-    engine->launch();
+    Reactor& reactor = ReactorPool::instance().pick(options.io_threads);
+    auto engine = std::make_shared<Engine>(Key{}, std::move(endpoint), std::move(options), reactor);
+    engine->first_attempt_ = true;  // before the reactor knows it: no lock needed
+    reactor.attend(engine);         // attaches it; its first turn starts connecting
     return engine;
 }
 
-void Engine::launch() {
-    // The thread keeps the engine alive until it has answered every caller.
-    std::thread([self = shared_from_this()] { self->run(); }).detach();
+std::shared_ptr<Engine> Engine::start(Endpoint endpoint, EngineOptions options) {
+    // The reactor bounds the attempt by the connect timeout; the margin only
+    // guards against a reactor that stopped under us (the library unloading).
+    const auto limit = options.connect_timeout + std::chrono::seconds(5);
+    auto engine = start_in_background(std::move(endpoint), std::move(options));
+    std::optional<ConnectError> failure;
+    {
+        std::unique_lock lock(engine->mutex_);
+        engine->first_attempt_over_.wait_for(lock, limit, [&] { return !engine->first_attempt_; });
+        if (!engine->connected_) failure = engine->last_attempt_.value_or(ConnectError("timeout", false));
+    }
+    if (failure) {
+        engine->stop();
+        throw *failure;
+    }
+    return engine;
 }
 
-Engine::Engine(Key, Endpoint endpoint, EngineOptions options, std::unique_ptr<Transport> transport)
+Engine::Engine(Key, Endpoint endpoint, EngineOptions options, Reactor& reactor)
     : endpoint_(std::move(endpoint)),
       options_(std::move(options)),
-      transport_(std::move(transport)),
-      epoll_(checked(::epoll_create1(EPOLL_CLOEXEC), "epoll_create1")),
-      wake_fd_(checked(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd")),
+      reactor_(reactor),
       reader_(make_reader()),
-      target_(options.max_reply_bytes) {
+      target_(options_.max_reply_bytes) {
     if (!reader_) throw std::bad_alloc();
-    epoll_event wake{};
-    wake.events = EPOLLIN;
-    wake.data.fd = wake_fd_.get();
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &wake);
-    if (transport_) {
-        epoll_event sock{};
-        sock.events = EPOLLIN;
-        sock.data.fd = transport_->fd();
-        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, transport_->fd(), &sock);
-        connected_ = true;
-    }
     live_engines.fetch_add(1, std::memory_order_relaxed);
 }
 
 Engine::~Engine() { live_engines.fetch_sub(1, std::memory_order_relaxed); }
 
 std::optional<FailureKind> Engine::submit(Request&& request) {
-    bool waiting;
+    bool attend = false;
     {
         const std::lock_guard lock(mutex_);
         if (stopping_ || (!connected_ && !first_attempt_)) return FailureKind::closed;
-        inbox_.push_back(std::move(request));
         ++pending_;
-        waiting = std::exchange(waiting_, false);
+        // The reactor must see this deadline in time.
+        attend = request.deadline < armed_at_;
+        std::size_t sent = 0;
+        if (connected_ && outbox_.empty()) {
+            // Nothing queued before it: write it from here, once, without waiting.
+            const IoResult result = transport_->write(request.wire);
+            if (result.status == IoStatus::done) sent = result.bytes;
+        }
+        if (sent < request.wire.size()) {
+            // The rest goes to the reactor: a full socket buffer, a failed
+            // send (the reactor sees the error), or not connected yet.
+            const bool was_empty = outbox_.empty();
+            outbox_.append(request.wire, sent);
+            attend = attend || (was_empty && connected_);
+        }
+        request.wire = {};
+        inbox_.push_back(std::move(request));
     }
-    // A busy IO thread takes the inbox on its next turn: under load this
-    // saves the calling scheduler a syscall per request.
-    if (waiting) wake();
+    if (attend) reactor_.attend(shared_from_this());
     return std::nullopt;
 }
 
@@ -107,8 +100,10 @@ void Engine::stop() {
         const std::lock_guard lock(mutex_);
         stopping_ = true;
     }
-    wake();
+    reactor_.attend(shared_from_this());
 }
+
+void Engine::wake() { reactor_.attend(shared_from_this()); }
 
 std::optional<Engine::NotConnected> Engine::not_connected() {
     const std::lock_guard lock(mutex_);
@@ -116,170 +111,161 @@ std::optional<Engine::NotConnected> Engine::not_connected() {
     return NotConnected{endpoint_address(endpoint_), last_attempt_};
 }
 
-void Engine::wake() {
-    const std::uint64_t one = 1;
-    // A full counter already means "wake up"; nothing to handle.
-    [[maybe_unused]] const ssize_t written = ::write(wake_fd_.get(), &one, sizeof(one));
+void Engine::on_io(std::uint32_t events) {
+    if (state_ != State::stopped) step(events);
 }
 
-// Sleeps for `duration`, returning early when woken (stop(), a dead caller).
-void Engine::sleep_unless_woken(std::chrono::milliseconds duration) {
-    const auto until = Clock::now() + duration;
-    for (auto left = duration; left.count() > 0;
-         left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now())) {
-        pollfd wake{wake_fd_.get(), POLLIN, 0};
-        if (::poll(&wake, 1, static_cast<int>(left.count())) <= 0) return;
-        std::uint64_t count;
-        [[maybe_unused]] const ssize_t drained = ::read(wake_fd_.get(), &count, sizeof(count));
-        const std::lock_guard lock(mutex_);
-        if (stopping_) return;
-    }
+void Engine::on_turn() {
+    // Attended after it stopped (a second stop(), from the resource's
+    // destructor): the reactor attached it again; let it go again.
+    if (state_ == State::stopped) return reactor_.detach(*this);
+    step(0);
 }
 
-void Engine::run() {
-    // Started in the background: the first attempt is made at once.
-    bool running = transport_ || reconnect_with_backoff(false);
-    while (running) {
-        serve_connection();
-        running = reconnect_with_backoff(true);
-    }
-    // Close now: whoever still holds the engine (a stale registration of a
-    // killed connection process) must not keep a socket open on the server.
-    transport_.reset();
-    take_inbox();
-    fail_in_flight(FailureKind::closed);
-}
-
-void Engine::take_inbox() {
-    std::vector<Request> arrived;
+void Engine::on_reactor_stop() {
+    if (state_ == State::stopped) return;
     {
         const std::lock_guard lock(mutex_);
-        arrived.swap(inbox_);
+        stopping_ = true;
     }
-    if (in_flight_.empty() && !arrived.empty()) head_since_ = Clock::now();
-    for (Request& request : arrived) {
-        write_buffer_ += request.wire;
-        request.wire = {};
-        const std::size_t slots = request.slots.size();
-        in_flight_.push_back(InFlight{std::move(request), slots, 0, {}, false, {}});
+    shut_down();
+}
+
+// One look at the connection: its socket's events (0 when woken or a timer
+// came), then new requests, deadlines and what to wait for next.
+void Engine::step(std::uint32_t events) {
+    bool stopping;
+    {
+        const std::lock_guard lock(mutex_);
+        stopping = stopping_;
+    }
+    if (stopping) {
+        shut_down();
+        return;
+    }
+    switch (state_) {
+        case State::idle:
+            if (Clock::now() >= retry_at_) begin_attempt();
+            break;
+        case State::resolving: take_resolved(); break;
+        case State::connecting:
+        case State::handshaking:
+        case State::authenticating: advance_connect(events); break;
+        case State::connected:
+            if (const auto failure = serve(events)) lose_connection(*failure);
+            break;
+        case State::stopped: return;
+    }
+    const auto now = Clock::now();
+    {
+        const std::lock_guard lock(mutex_);
+        take_inbox_locked();
+    }
+    if (!expire(now)) lose_connection(FailureKind::disconnected);
+    if (connecting() && now >= attempt_deadline_) {
+        // A TLS client that reached a plain port waits for an answer that
+        // never comes: say so.
+        attempt_failed(ConnectError(state_ == State::handshaking
+                                        ? "timeout during the TLS handshake (is the server speaking TLS on this port?)"
+                                        : "timeout",
+                                    false));
+    }
+    rearm(now);
+    if (state_ == State::connected) {
+        bool unsent;
+        {
+            const std::lock_guard lock(mutex_);
+            unsent = !outbox_.empty();
+        }
+        watch_writes(unsent || read_waits_for_write_);
+        if (more_to_read_) reactor_.attend(shared_from_this());
     }
 }
 
-// Whether the IO thread may block: not while requests wait in the inbox.
-// Set under the lock that submit() takes, so no submission goes unseen.
-bool Engine::start_waiting() {
-    const std::lock_guard lock(mutex_);
-    waiting_ = inbox_.empty();
-    return waiting_;
+void Engine::shut_down() {
+    std::unique_ptr<Transport> transport;
+    {
+        const std::lock_guard lock(mutex_);
+        take_inbox_locked();
+        connected_ = false;
+        first_attempt_ = false;
+        outbox_.clear();
+        outbox_sent_ = 0;
+        transport = std::move(transport_);
+    }
+    first_attempt_over_.notify_all();
+    if (fd_ >= 0) reactor_.unwatch(fd_);
+    fd_ = -1;
+    connecting_ = Fd();
+    transport.reset();
+    fail_in_flight(FailureKind::closed);
+    state_ = State::stopped;
+    reactor_.detach(*this);
 }
 
-void Engine::watch_transport() {
-    const bool writable = write_waits_for_write_ || read_waits_for_write_;
-    if (writable == watching_writes_) return;
-    epoll_event event{};
-    event.events = EPOLLIN | (writable ? EPOLLOUT : 0u);
-    event.data.fd = transport_->fd();
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, transport_->fd(), &event);
+void Engine::watch_writes(bool writable) {
+    if (writable == watching_writes_ || fd_ < 0) return;
+    reactor_.watch(*this, fd_, writable);
     watching_writes_ = writable;
 }
 
-// When the reply at the head of the line, which nobody waits for, has kept
-// the connection long enough (see EngineOptions::late_reply_bound).
-Clock::time_point Engine::late_reply_deadline() const {
-    const InFlight& head = in_flight_.front();
-    return std::max(head.answered_at, head_since_) + options_.late_reply_bound;
+// Connected: send what waits, then read what came.
+std::optional<FailureKind> Engine::serve(std::uint32_t events) {
+    if (!flush_outbox()) return FailureKind::disconnected;
+    const bool writable_for_read = read_waits_for_write_ && (events & EPOLLOUT);
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || more_to_read_ || writable_for_read) return read_replies();
+    return std::nullopt;
 }
 
-int Engine::next_timeout_ms() const {
-    std::optional<Clock::time_point> next;
-    for (const InFlight& f : in_flight_) {
-        if (!f.answered && (!next || f.request.deadline < *next)) next = f.request.deadline;
-    }
-    if (!in_flight_.empty() && in_flight_.front().answered) {
-        const auto late = late_reply_deadline();
-        if (!next || late < *next) next = late;
-    }
-    if (!next) return -1;
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(*next - Clock::now()).count();
-    return left > 0 ? static_cast<int>(left) : 0;
-}
-
-void Engine::serve_connection() {
-    epoll_event events[4];
-    // A fresh connection's socket is watched for input only.
-    watching_writes_ = read_waits_for_write_ = write_waits_for_write_ = more_to_read_ = false;
-    for (;;) {
-        // Bytes perhaps left unread: look, but do not block.
-        const int timeout = more_to_read_ ? 0 : start_waiting() ? next_timeout_ms() : 0;
-        const int ready = ::epoll_wait(epoll_.get(), events, 4, timeout);
-        bool readable = more_to_read_;
-        bool writable = false;
-        for (int i = 0; i < ready; ++i) {
-            if (events[i].data.fd == wake_fd_.get()) {
-                std::uint64_t count;
-                [[maybe_unused]] const ssize_t drained = ::read(wake_fd_.get(), &count, sizeof(count));
-                continue;
-            }
-            if (events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable = true;
-            if (events[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable = true;
-        }
-        {
-            const std::lock_guard lock(mutex_);
-            waiting_ = false;
-            if (stopping_) return;
-        }
-        take_inbox();
-        if (!flush_writes()) return;
-        if ((readable || (read_waits_for_write_ && writable)) && !read_replies()) return;
-        if (!expire(Clock::now())) return;
-        watch_transport();
-    }
-}
-
-// A write cut short is retried with the same bytes at the same offset (the
-// buffer may have grown since), as TLS requires.
-bool Engine::flush_writes() {
-    write_waits_for_write_ = false;
-    while (write_offset_ < write_buffer_.size()) {
-        const IoResult written = transport_->write(std::span<const char>(write_buffer_).subspan(write_offset_));
-        switch (written.status) {
-            case IoStatus::done: write_offset_ += written.bytes; break;
-            case IoStatus::want_write: write_waits_for_write_ = true; return true;
-            case IoStatus::want_read: return true;
-            case IoStatus::closed:
-            case IoStatus::failed: fail_in_flight(FailureKind::disconnected); return false;
-        }
-    }
-    write_buffer_.clear();
-    write_offset_ = 0;
-    return true;
-}
-
-bool Engine::read_replies() {
-    char buffer[kReadChunk];
-    read_waits_for_write_ = more_to_read_ = false;
-    for (int reads = 0; reads < kReadsPerTurn; ++reads) {
-        const IoResult got = transport_->read(buffer);
-        switch (got.status) {
-            case IoStatus::done: break;
-            case IoStatus::want_read: return true;
-            case IoStatus::want_write: read_waits_for_write_ = true; return true;
-            case IoStatus::closed:
-            case IoStatus::failed: fail_in_flight(FailureKind::disconnected); return false;
-        }
-        redisReaderFeed(reader_.get(), buffer, got.bytes);
-        // hiredis buffers a reply until it is complete: bound what it holds.
-        if (reader_->len - reader_->pos > options_.max_reply_bytes) {
-            fail_in_flight(FailureKind::reply_too_large);
+// False when the socket failed.
+bool Engine::flush_outbox() {
+    const std::lock_guard lock(mutex_);
+    while (outbox_sent_ < outbox_.size()) {
+        const IoResult result = transport_->write(std::span(outbox_).subspan(outbox_sent_));
+        if (result.status == IoStatus::done) {
+            outbox_sent_ += result.bytes;
+        } else if (result.status == IoStatus::want_write || result.status == IoStatus::want_read) {
+            return true;
+        } else {
             return false;
         }
-        if (!parse_replies()) return false;
     }
-    more_to_read_ = true;  // the next turn reads on without waiting
+    outbox_.clear();
+    outbox_sent_ = 0;
     return true;
 }
 
-bool Engine::parse_replies() {
+// The read path: bytes from the transport into the reply reader, and
+// complete replies to their callers. Something when the connection must be
+// reset.
+std::optional<FailureKind> Engine::read_replies() {
+    char buffer[kReadChunk];
+    more_to_read_ = false;
+    read_waits_for_write_ = false;
+    for (int reads = 0; reads < kReadsPerTurn; ++reads) {
+        IoResult result;
+        {
+            const std::lock_guard lock(mutex_);
+            result = transport_->read(buffer);
+            // Every request whose bytes went out before these came back.
+            take_inbox_locked();
+        }
+        if (result.status == IoStatus::want_read) return std::nullopt;
+        if (result.status == IoStatus::want_write) {
+            read_waits_for_write_ = true;
+            return std::nullopt;
+        }
+        if (result.status != IoStatus::done) return FailureKind::disconnected;
+        redisReaderFeed(reader_.get(), buffer, result.bytes);
+        // hiredis buffers a reply until it is complete: bound what it holds.
+        if (reader_->len - reader_->pos > options_.max_reply_bytes) return FailureKind::reply_too_large;
+        if (const auto failure = parse_replies()) return failure;
+    }
+    more_to_read_ = true;  // step() asks for another turn
+    return std::nullopt;
+}
+
+std::optional<FailureKind> Engine::parse_replies() {
     while (!in_flight_.empty()) {
         InFlight& front = in_flight_.front();
         if (front.answered) {
@@ -291,10 +277,9 @@ bool Engine::parse_replies() {
         set_reply_target(reader_.get(), &target_);
         void* root = nullptr;
         if (redisReaderGetReply(reader_.get(), &root) != REDIS_OK) {
-            fail_in_flight(target_.budget.exceeded() ? FailureKind::reply_too_large : FailureKind::protocol_error);
-            return false;
+            return target_.budget.exceeded() ? FailureKind::reply_too_large : FailureKind::protocol_error;
         }
-        if (!root) return true;
+        if (!root) return std::nullopt;
         const std::size_t reply_bytes = target_.budget.used();
         if (!front.answered) take_reply(front);
         target_.reset();
@@ -309,11 +294,8 @@ bool Engine::parse_replies() {
         if (reply_bytes >= kTrimAfterBytes) release_free_memory();
     }
     // Bytes with no request waiting for them: the stream cannot be trusted.
-    if (reader_->len > reader_->pos) {
-        fail_in_flight(FailureKind::protocol_error);
-        return false;
-    }
-    return true;
+    if (reader_->len > reader_->pos) return FailureKind::protocol_error;
+    return std::nullopt;
 }
 
 void Engine::take_reply(InFlight& front) {
@@ -332,6 +314,22 @@ void Engine::take_reply(InFlight& front) {
     }
 }
 
+// Under mutex_: accepted requests join the line, in the order their bytes
+// were queued; a deadline earlier than the armed one gets a timer.
+void Engine::take_inbox_locked() {
+    if (inbox_.empty()) return;
+    if (in_flight_.empty()) head_since_ = Clock::now();
+    for (Request& request : inbox_) {
+        if (request.deadline < armed_at_) {
+            armed_at_ = request.deadline;
+            reactor_.at(request.deadline, shared_from_this());
+        }
+        const std::size_t slots = request.slots.size();
+        in_flight_.push_back(InFlight{std::move(request), slots, 0, {}, false, {}});
+    }
+    inbox_.clear();
+}
+
 // The caller is done with: answered, failed or abandoned. Its reply, if it
 // still comes, is read and dropped.
 void Engine::settle(InFlight& f) {
@@ -341,6 +339,13 @@ void Engine::settle(InFlight& f) {
     f.answered = true;
     f.answered_at = Clock::now();
     --pending_;
+}
+
+// When the reply at the head of the line, which nobody waits for, has kept
+// the connection long enough (see EngineOptions::late_reply_bound).
+Clock::time_point Engine::late_reply_deadline() const {
+    const InFlight& head = in_flight_.front();
+    return std::max(head.answered_at, head_since_) + options_.late_reply_bound;
 }
 
 // Answers callers whose time is up and drops those who left. False when the
@@ -356,9 +361,37 @@ bool Engine::expire(Clock::time_point now) {
             settle(f);
         }
     }
-    if (in_flight_.empty() || !in_flight_.front().answered || late_reply_deadline() > now) return true;
-    fail_in_flight(FailureKind::disconnected);
-    return false;
+    if (state_ != State::connected || in_flight_.empty() || !in_flight_.front().answered) return true;
+    return late_reply_deadline() > now;
+}
+
+void Engine::arm(Clock::time_point when) {
+    {
+        const std::lock_guard lock(mutex_);
+        if (when >= armed_at_) return;
+        armed_at_ = when;
+    }
+    reactor_.at(when, shared_from_this());
+}
+
+// Keeps a timer set for the earliest deadline. Scanning every request is
+// done only once the armed time has come; before it, new requests lowered
+// it as they joined (take_inbox_locked) and the late-reply deadline is
+// checked here, as it moves with the head of the line.
+void Engine::rearm(Clock::time_point now) {
+    bool due;
+    {
+        const std::lock_guard lock(mutex_);
+        due = armed_at_ <= now;
+        // Until re-armed below, every submission wakes the reactor.
+        if (due) armed_at_ = Clock::time_point::max();
+    }
+    if (due) {
+        for (const InFlight& f : in_flight_) {
+            if (!f.answered) arm(f.request.deadline);
+        }
+    }
+    if (state_ == State::connected && !in_flight_.empty() && in_flight_.front().answered) arm(late_reply_deadline());
 }
 
 void Engine::fail_in_flight(FailureKind kind) {
@@ -373,61 +406,28 @@ void Engine::fail_in_flight(FailureKind kind) {
     if (large) release_free_memory();
 }
 
-// Fails with `closed` every request not yet answered, and forgets the bytes
-// not yet sent.
-void Engine::drop_unsent() {
-    take_inbox();
-    fail_in_flight(FailureKind::closed);
-    write_buffer_.clear();
-    write_offset_ = 0;
-}
-
-bool Engine::reconnect_with_backoff(bool wait_first) {
+// The connection broke or must be reset: every request accepted so far
+// fails with `kind` (their bytes are dropped: sent on the next connection,
+// their replies would come for nobody), and a retry is scheduled.
+void Engine::lose_connection(FailureKind kind) {
+    if (state_ != State::connected) return;
+    std::unique_ptr<Transport> transport;
     {
         const std::lock_guard lock(mutex_);
-        if (stopping_) return false;
         connected_ = false;
+        take_inbox_locked();
+        outbox_.clear();
+        outbox_sent_ = 0;
+        transport = std::move(transport_);
     }
-    transport_.reset();  // closing its socket also drops it from the epoll set
-    reader_ = make_reader();
-    // Requests accepted after the connection was lost and before submit saw
-    // it; from here on submit refuses them itself. Their bytes go too: sent
-    // on the next connection, their replies would arrive for nobody. (Before
-    // the first attempt, the inbox holds the requests waiting for it.)
-    if (wait_first) drop_unsent();
-
-    std::mt19937 rng(std::random_device{}());
-    auto backoff = kFirstBackoff;
-    for (bool wait = wait_first;; wait = true) {
-        if (wait) sleep_unless_woken(backoff + std::chrono::milliseconds(
-                                                   std::uniform_int_distribution<long>(0, backoff.count() / 2)(rng)));
-        {
-            const std::lock_guard lock(mutex_);
-            if (stopping_) return false;
-        }
-        try {
-            transport_ = connect_and_handshake(endpoint_, options_.connect_timeout, options_.make_transport);
-        } catch (const ConnectError& e) {
-            bool was_first;
-            {
-                const std::lock_guard lock(mutex_);
-                last_attempt_ = e;
-                was_first = std::exchange(first_attempt_, false);
-            }
-            if (was_first) drop_unsent();
-            backoff = std::min(backoff * 2, kMaxBackoff);
-            continue;
-        }
-        epoll_event event{};
-        event.events = EPOLLIN;
-        event.data.fd = transport_->fd();
-        ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, transport_->fd(), &event);
-        const std::lock_guard lock(mutex_);
-        connected_ = true;
-        first_attempt_ = false;
-        last_attempt_.reset();
-        return true;
-    }
+    reactor_.unwatch(fd_);
+    fd_ = -1;
+    watching_writes_ = false;
+    read_waits_for_write_ = false;
+    more_to_read_ = false;
+    transport.reset();
+    fail_in_flight(kind);
+    schedule_retry();
 }
 
 }  // namespace analytics::redis

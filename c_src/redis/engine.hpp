@@ -1,5 +1,9 @@
-// The IO engine: one thread per connection running an epoll loop over a
-// non-blocking socket, pipelining the requests of every caller.
+// The IO engine: one connection to Redis, pipelining the requests of every
+// caller. It is state on a reactor (reactor.hpp), not a thread: connecting,
+// the handshake, reading replies and timeouts all run as callbacks on one of
+// the node's few IO threads. A request to a connection with nothing queued
+// is written at once from the submitting thread, with one non-blocking send
+// (under the connection's lock); whatever does not fit goes to the reactor.
 //
 // Callers submit a Request (already formatted bytes plus how to decode each
 // reply) and get exactly one outcome through their Caller: the replies, or a
@@ -7,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -14,12 +19,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <variant>
 #include <vector>
 
+#include "reactor.hpp"
 #include "reply.hpp"
-#include "connect.hpp"
+#include "socket.hpp"
+#include "transport.hpp"
 
 namespace analytics::redis {
 
@@ -80,32 +86,36 @@ struct EngineOptions {
     // is reset, failing the requests behind it with `disconnected`, rather
     // than every later call timing out behind a reply that may never end.
     std::chrono::milliseconds late_reply_bound{2000};
-    // What each (re)connect speaks over its socket: plain TCP when empty, or
-    // TLS (TlsTransport, made by the NIF glue from the ssl options).
+    // The reactor pool's size, read when the node's first engine starts
+    // (clamped to 1..cores; see ReactorPool).
+    unsigned io_threads = 1;
+    // Makes the transport over each connected socket; empty: PlainTransport.
     TransportFactory make_transport;
 };
 
-class Engine : public std::enable_shared_from_this<Engine> {
+class Engine final : public Handler, public std::enable_shared_from_this<Engine> {
 public:
-    // Connects and runs the handshake in the calling thread (a dirty IO
-    // scheduler), then starts the IO thread. Throws ConnectError.
+    // Connects and runs the handshake before returning: the calling thread
+    // (a dirty IO scheduler) waits for the reactor's first attempt. Throws
+    // ConnectError.
     static std::shared_ptr<Engine> start(Endpoint endpoint, EngineOptions options);
 
-    // Starts the IO thread at once and connects in the background, retrying
+    // Returns at once; the reactor connects in the background, retrying
     // with backoff. Requests submitted during the first attempt wait for it;
     // after a failed attempt they are refused with `closed` until connected.
     static std::shared_ptr<Engine> start_in_background(Endpoint endpoint, EngineOptions options);
 
     // Queues a request, taking it; nothing when accepted. A stopped or
     // reconnecting engine refuses it (`closed`) and leaves it with the
-    // submitter, who answers its caller in its own thread.
+    // submitter, who answers its caller in its own thread. Never waits on
+    // the socket: at most one non-blocking send.
     std::optional<FailureKind> submit(Request&& request);
 
-    // Fails everything pending with `closed` and lets the IO thread end. Never
-    // blocks: the thread finishes on its own and then drops its reference.
+    // Fails everything pending with `closed` and closes the socket, on the
+    // reactor. Never blocks.
     void stop();
 
-    // Asks the IO thread to look at its callers again (one was abandoned).
+    // Asks the reactor to look at this engine's callers again (one was abandoned).
     void wake();
 
     // Why requests are `closed` while the engine runs and is not connected:
@@ -128,78 +138,123 @@ public:
         friend class Engine;
         Key() = default;
     };
-    Engine(Key, Endpoint endpoint, EngineOptions options, std::unique_ptr<Transport> transport);
+    Engine(Key, Endpoint endpoint, EngineOptions options, Reactor& reactor);
 
-    ~Engine();
+    ~Engine() override;
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
+    // Reactor callbacks (reactor thread only).
+    void on_io(std::uint32_t events) override;
+    void on_turn() override;
+    void on_reactor_stop() override;
+
 private:
+    using Clock = std::chrono::steady_clock;
+    // Reconnecting waits this long first, doubling up to kMaxBackoff, plus
+    // up to half as much again of jitter.
+    static constexpr std::chrono::milliseconds kFirstBackoff{100};
+    static constexpr std::chrono::milliseconds kMaxBackoff{5000};
+
     struct InFlight {
         Request request;
         std::size_t slot_count = 0;
         std::size_t next_slot = 0;
         std::vector<SlotResult> results;
         bool answered = false;  // timed out or abandoned: the reply is read, not kept
-        std::chrono::steady_clock::time_point answered_at{};
+        Clock::time_point answered_at{};
     };
 
-    void run();
-    void serve_connection();
-    bool reconnect_with_backoff(bool wait_first);
-    void launch();
-    void sleep_unless_woken(std::chrono::milliseconds duration);
-    void take_inbox();
-    bool start_waiting();
-    bool flush_writes();
-    bool read_replies();
-    void watch_transport();
-    bool parse_replies();
+    // Where the connection is; reactor thread only.
+    enum class State { idle, resolving, connecting, handshaking, authenticating, connected, stopped };
+
+    void step(std::uint32_t events);
+    bool connecting() const {
+        return state_ == State::resolving || state_ == State::connecting || state_ == State::handshaking ||
+               state_ == State::authenticating;
+    }
+    void shut_down();
+
+    // engine.cpp: requests and replies.
+    std::optional<FailureKind> serve(std::uint32_t events);
+    bool flush_outbox();
+    std::optional<FailureKind> read_replies();
+    std::optional<FailureKind> parse_replies();
     void take_reply(InFlight& front);
-    bool expire(std::chrono::steady_clock::time_point now);
-    std::chrono::steady_clock::time_point late_reply_deadline() const;
+    void take_inbox_locked();
+    bool expire(Clock::time_point now);
+    void rearm(Clock::time_point now);
+    void arm(Clock::time_point when);
+    Clock::time_point late_reply_deadline() const;
     void fail_in_flight(FailureKind kind);
-    void drop_unsent();
-    int next_timeout_ms() const;
     void settle(InFlight& f);
+    void lose_connection(FailureKind kind);
+    void watch_writes(bool writable);
+
+    // engine_connect.cpp: connecting, the handshake, reconnecting.
+    void begin_attempt();
+    void take_resolved();
+    void connect_next();
+    void advance_connect(std::uint32_t events);
+    void socket_connected();
+    void drive_transport_handshake();
+    void begin_auth();
+    void drive_auth();
+    std::optional<ConnectError> read_auth_replies();
+    void became_connected();
+    void attempt_failed(const ConnectError& why);
+    void close_socket();
+    void schedule_retry();
 
     const Endpoint endpoint_;
     const EngineOptions options_;
+    Reactor& reactor_;
 
-    std::mutex mutex_;  // guards inbox_, stopping_, connected_, waiting_, first_attempt_, last_attempt_
-    std::vector<Request> inbox_;
+    // Guards everything up to pending_: what submitters and the reactor share.
+    std::mutex mutex_;
+    std::condition_variable first_attempt_over_;  // for start()
+    std::vector<Request> inbox_;  // accepted, not yet taken by the reactor
+    std::string outbox_;          // bytes of accepted requests not yet sent
+    std::size_t outbox_sent_ = 0;
+    std::unique_ptr<Transport> transport_;  // the connected socket
     bool stopping_ = false;
     bool connected_ = false;
     // Started in the background and the first attempt is not over: requests
-    // wait in the inbox rather than being refused, as a new connection's
-    // first calls should not fail only because they came first.
+    // wait rather than being refused, as a new connection's first calls
+    // should not fail only because they came first.
     bool first_attempt_ = false;
     std::optional<ConnectError> last_attempt_;  // the latest failed connect since the connection was lost
-    // The IO thread is (about to be) blocked in epoll_wait with an empty
-    // inbox: only then does a submission need to write the eventfd.
-    bool waiting_ = false;
+    std::optional<Resolved> resolved_;          // from the resolver thread
+    // The earliest time the reactor will look at the deadlines again: a
+    // request due before it must wake the reactor.
+    Clock::time_point armed_at_ = Clock::time_point::max();
     std::atomic<std::size_t> pending_{0};
 
-    // Owned by the IO thread alone.
-    std::unique_ptr<Transport> transport_;
-    // Whether the last read or write waits for the socket to be writable
-    // (TLS may need it to read; a write needing it readable is retried on
-    // every turn anyway, as the socket is always watched for input), and
-    // whether reading stopped with bytes perhaps left (the per-turn bound, or
-    // decrypted bytes inside OpenSSL that epoll cannot see).
-    bool read_waits_for_write_ = false;
-    bool write_waits_for_write_ = false;
-    bool more_to_read_ = false;
+    // Reactor thread only.
+    State state_ = State::idle;
+    int fd_ = -1;       // the socket being connected or the transport's
+    Fd connecting_;     // before a transport owns it
     bool watching_writes_ = false;
-    Fd epoll_;
-    Fd wake_fd_;
+    // Whether the last read waits for the socket to be writable (TLS), and
+    // whether reading stopped with bytes perhaps left: the per-turn bound,
+    // or decrypted bytes inside OpenSSL that epoll cannot see. Then the
+    // reactor is asked for another turn rather than waiting on epoll.
+    bool read_waits_for_write_ = false;
+    bool more_to_read_ = false;
+    std::vector<Address> addresses_;
+    std::size_t address_index_ = 0;
+    std::string last_socket_error_;
+    Clock::time_point attempt_deadline_{};
+    Clock::time_point retry_at_{};
+    std::chrono::milliseconds backoff_ = kFirstBackoff;
+    std::string auth_out_;  // AUTH and SELECT, then their replies
+    std::size_t auth_sent_ = 0;
+    std::size_t auth_replies_ = 0;
     Reader reader_;
     ReplyTarget target_;  // the reply being read; its address is in the reader's tasks
-    std::string write_buffer_;
-    std::size_t write_offset_ = 0;
     std::deque<InFlight> in_flight_;
     // Since when the head of in_flight_ has been the one whose reply comes next.
-    std::chrono::steady_clock::time_point head_since_{};
+    Clock::time_point head_since_{};
 };
 
 }  // namespace analytics::redis

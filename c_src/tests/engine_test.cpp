@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -300,4 +301,82 @@ TEST_CASE("a background engine that cannot connect keeps its address and the lat
     CHECK(std::string(why->last_attempt->what()) == "econnrefused");
     engine->stop();
     CHECK_FALSE(engine->not_connected());
+}
+
+namespace {
+
+std::size_t os_threads() {
+    std::size_t count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+        (void)entry;
+        ++count;
+    }
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("many connections share one reactor thread, and each gets exactly one answer per request",
+          "[engine][reactor]") {
+    const RedisProcess redis;
+    constexpr int kEngines = 100;
+    constexpr int kThreads = 4;
+    constexpr int kPerEngine = 20;
+    const auto tally = std::make_shared<Tally>();
+    const auto threads_before = os_threads();
+    std::vector<std::shared_ptr<Engine>> engines;
+    for (int i = 0; i < kEngines; ++i) {
+        // Half connect in the background: their first requests wait for it.
+        engines.push_back(i % 2 ? Engine::start(redis.endpoint(), EngineOptions{})
+                                : Engine::start_in_background(redis.endpoint(), EngineOptions{}));
+    }
+    // One reactor (io_threads defaults to 1), not a thread per connection.
+    CHECK(os_threads() <= threads_before + 1);
+    CHECK(ReactorPool::instance().threads() == 1);
+
+    std::vector<std::thread> submitters;
+    for (int t = 0; t < kThreads; ++t) {
+        submitters.emplace_back([&, t] {
+            for (int n = 0; n < kPerEngine; ++n) {
+                for (int e = t; e < kEngines; e += kThreads) {
+                    auto refused = engines[e]->submit(make_request({"PING"}, tally, 30s));
+                    if (refused) ++tally->failed;
+                }
+            }
+        });
+    }
+    for (auto& thread : submitters) thread.join();
+    REQUIRE(eventually([&] { return tally->settled() == kEngines * kPerEngine; }));
+    CHECK(tally->pongs == kEngines * kPerEngine);
+    CHECK(tally->answered_twice == 0);
+
+    const auto engines_before = live_engines.load();
+    for (auto& engine : engines) engine->stop();
+    engines.clear();
+    REQUIRE(eventually([&] { return live_engines.load() == engines_before - kEngines; }));
+    CHECK(os_threads() <= threads_before + 1);
+    CHECK(tally->destroyed == kEngines * kPerEngine);
+}
+
+TEST_CASE("a connection whose socket buffer is full takes requests without blocking the submitter",
+          "[engine][reactor]") {
+    const RedisProcess redis;
+    const auto tally = std::make_shared<Tally>();
+    const auto engine = Engine::start(redis.endpoint(), EngineOptions{});
+    redis.pause();
+    // Far more than the socket buffers hold while the server reads nothing.
+    const std::string big(16 << 20, 'x');
+    const auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 4; ++i) REQUIRE_FALSE(engine->submit(make_request({"SET", "big", big}, tally, 500ms)));
+    // Loose bound: copying 64 MB is all the submitter does.
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+    REQUIRE(eventually([&] { return tally->timeouts == 4; }));
+    redis.resume();
+    REQUIRE(eventually([&] {
+        engine->submit(make_request({"PING"}, tally, 10s));
+        std::this_thread::sleep_for(20ms);
+        return tally->pongs > 0;
+    }));
+    CHECK(tally->answered_twice == 0);
+    engine->stop();
 }

@@ -5,12 +5,14 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -79,6 +81,22 @@ RedisProcess::RedisProcess(const std::vector<std::string>& extra, Listen listen)
 RedisProcess::~RedisProcess() {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
+}
+
+void RedisProcess::pause() const { ::kill(pid_, SIGSTOP); }
+void RedisProcess::resume() const { ::kill(pid_, SIGCONT); }
+
+redis::Fd connect_tcp(const redis::Endpoint& endpoint, std::chrono::steady_clock::time_point deadline) {
+    const redis::Resolved resolved = redis::resolve_blocking(endpoint);
+    REQUIRE_FALSE(resolved.addresses.empty());
+    redis::Connecting connecting = redis::start_connect(resolved.addresses.front());
+    if (connecting.in_progress) {
+        pollfd writable{connecting.socket.get(), POLLOUT, 0};
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        REQUIRE(::poll(&writable, 1, static_cast<int>(std::max<long>(0, left.count()))) == 1);
+        REQUIRE(redis::connect_error(connecting.socket.get()).empty());
+    }
+    return std::move(connecting.socket);
 }
 
 }  // namespace analytics::test

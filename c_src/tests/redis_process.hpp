@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,10 @@ namespace analytics::test {
 
 // A loopback port nothing listens on now.
 std::uint16_t free_port();
+
+// A connected non-blocking socket to the endpoint's host and port, waiting
+// (in the test's thread) until `deadline`; fails the test otherwise.
+redis::Fd connect_tcp(const redis::Endpoint& endpoint, std::chrono::steady_clock::time_point deadline);
 
 class RedisProcess {
 public:
@@ -28,7 +33,14 @@ public:
     RedisProcess& operator=(const RedisProcess&) = delete;
 
     std::uint16_t port() const { return port_; }
-    redis::Endpoint endpoint() const { return redis::Endpoint{"127.0.0.1", port_, "", "", 0}; }
+    redis::Endpoint endpoint() const {
+        redis::Endpoint endpoint;
+        endpoint.port = port_;
+        return endpoint;
+    }
+    // SIGSTOP / SIGCONT: a server that reads and answers nothing meanwhile.
+    void pause() const;
+    void resume() const;
 
 private:
     std::uint16_t port_;

@@ -11,13 +11,13 @@
 #include <vector>
 
 #include "../redis/command.hpp"
-#include "../redis/connect.hpp"
 #include "../redis/plain_transport.hpp"
 #include "../redis/tls_transport.hpp"
 #include "redis_process.hpp"
 #include "tls_files.hpp"
 
 using namespace analytics::redis;
+using analytics::test::connect_tcp;
 using analytics::test::RedisProcess;
 using analytics::test::tls_file;
 using analytics::test::tls_server_args;

@@ -48,7 +48,9 @@ defmodule Analytics.Native do
         _timeout,
         _max_reply_bytes,
         _sync,
-        _tls
+        _tls,
+        _socket,
+        _io_threads
       ),
       do: not_loaded()
 

@@ -2,12 +2,18 @@ defmodule Analytics.Redis do
   @moduledoc """
   An asynchronous Redis connection with a native IO engine.
 
-  One native thread per connection runs an event loop over a non-blocking
-  socket (plain TCP or TLS, see "TLS") and pipelines the requests of every
-  caller. A call formats its
-  command in C++, queues it and waits for a message; no BEAM scheduler ever
-  waits on the socket, and no Elixir process sits between the caller and the
-  engine. `fetch/3` decodes numbers straight into an `Analytics.Series`.
+  Every connection in the node is served by one shared reactor: a small
+  fixed pool of native IO threads (one by default; `config :analytics,
+  io_threads: n`, at most the number of cores) each running an epoll loop
+  over many non-blocking sockets (plain TCP, Unix domain sockets or TLS,
+  see "TLS"), pipelining the requests of every caller.
+  A connection is state on that loop, not a thread: 200 connections add no
+  OS thread. A call formats its command in C++ and, when the connection has
+  nothing queued before it, writes it from the calling scheduler with one
+  non-blocking send; whatever the socket does not take at once, the replies,
+  timeouts and reconnects are the reactor's. No BEAM scheduler ever waits on
+  a socket, and no Elixir process sits between the caller and the engine.
+  `fetch/3` decodes numbers straight into an `Analytics.Series`.
 
   ## Example
 
@@ -131,6 +137,7 @@ defmodule Analytics.Redis do
           {:url, String.t()}
           | {:host, String.t()}
           | {:port, :inet.port_number()}
+          | {:socket, Path.t()}
           | {:username, String.t()}
           | {:password, String.t() | (() -> String.t())}
           | {:database, non_neg_integer()}
@@ -154,7 +161,8 @@ defmodule Analytics.Redis do
 
   By default, as in Redix, it returns at once and connects in the
   background, retrying with backoff, so that an application boots while
-  Redis is down. Calls made during the first attempt wait for it; once an
+  Redis is down (connecting runs on the reactor, never on the caller's
+  scheduler). Calls made during the first attempt wait for it; once an
   attempt has failed, calls fail at once with `:closed` (or with the
   server's `%Error{}` when it refused the credentials, such as `WRONGPASS`)
   until a retry connects: that `%ConnectionError{reason: :closed}` names the
@@ -168,8 +176,11 @@ defmodule Analytics.Redis do
   Options:
 
     * `:url` - `"redis://[[user]:password@]host[:port][/db]"`, or
-      `rediss://` for TLS; the user info runs to the last `@`, so a password
-      may hold `@` or `/` (percent-encoding is decoded too)
+      `rediss://` for TLS, or `"redis+unix://[[user]:password@]/path/to/socket[?db=N]"`
+      for a Unix domain socket; the user info runs to the last `@`, so a
+      password may hold `@` or `/` (percent-encoding is decoded too)
+    * `:socket` - the path of a Unix domain socket to connect to instead of
+      host and port
     * `:host`, `:port`, `:username`, `:password`, `:database` - explicit
       options win over the URL's parts (defaults `"127.0.0.1"`, 6379, no
       user, no password, database 0). `:password` may be a string or a
@@ -195,6 +206,7 @@ defmodule Analytics.Redis do
 
       {:ok, conn} = Analytics.Redis.start_link(url: "redis://:s3cret@127.0.0.1:6379/2")
       {:ok, conn} = Analytics.Redis.start_link(port: 6380, sync_connect: true)
+      {:ok, conn} = Analytics.Redis.start_link(url: "redis+unix:///run/redis/redis.sock")
       {:error, %Analytics.Redis.ConnectionError{}} =
         Analytics.Redis.start_link(port: 1, sync_connect: true)
       {:ok, conn} =
@@ -249,6 +261,8 @@ defmodule Analytics.Redis do
     %{id: __MODULE__, start: {__MODULE__, :start_link, [Options.seal(opts)]}}
   end
 
+  defp address(%{socket: path}) when is_binary(path), do: path
+
   defp address(%{host: host, port: port}) do
     if String.contains?(host, ":"), do: "[#{host}]:#{port}", else: "#{host}:#{port}"
   end
@@ -269,7 +283,9 @@ defmodule Analytics.Redis do
         endpoint.timeout,
         endpoint.max_reply_bytes,
         endpoint.sync_connect,
-        Options.native_tls(endpoint)
+        Options.native_tls(endpoint),
+        endpoint.socket || "",
+        Options.io_threads!()
       )
     catch
       kind, reason ->

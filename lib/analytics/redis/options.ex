@@ -21,6 +21,7 @@ defmodule Analytics.Redis.Options do
     :url,
     :host,
     :port,
+    :socket,
     :username,
     :password,
     :database,
@@ -86,10 +87,10 @@ defmodule Analytics.Redis.Options do
   @doc """
   Every connect option checked, defaults filled in, and the password sealed
   in a zero-arity function (which prints as `#Function<...>`, never its
-  value): a map of `:host`, `:port`, `:username`, `:password`, `:database`,
-  `:timeout`, `:max_reply_bytes`, `:sync_connect`, `:ssl` (`false` or the
-  checked keyword list) and `:name`. Explicit options win over the URL's
-  parts (`ssl:` over a `rediss://` scheme).
+  value): a map of `:host`, `:port`, `:socket`, `:username`, `:password`,
+  `:database`, `:timeout`, `:max_reply_bytes`, `:sync_connect`, `:ssl`
+  (`false` or the checked keyword list) and `:name`. Explicit options win
+  over the URL's parts (`ssl:` over a `rediss://` scheme).
   """
   def connect!(opts) do
     check_keys!(opts, @connect_keys, "Analytics.Redis.start_link/1")
@@ -98,6 +99,7 @@ defmodule Analytics.Redis.Options do
     defaults = %{
       host: "127.0.0.1",
       port: 6379,
+      socket: nil,
       username: "",
       password: "",
       database: 0,
@@ -105,13 +107,16 @@ defmodule Analytics.Redis.Options do
     }
 
     explicit =
-      opts |> Keyword.take([:host, :port, :username, :password, :database, :ssl]) |> Map.new()
+      opts
+      |> Keyword.take([:host, :port, :socket, :username, :password, :database, :ssl])
+      |> Map.new()
 
     merged = defaults |> Map.merge(from_url) |> Map.merge(explicit)
 
     %{
       host: host!(merged.host),
       port: integer!(merged.port, :port, 1, 65_535),
+      socket: socket!(merged.socket),
       username: username!(merged.username),
       password: seal!(merged.password),
       database: integer!(merged.database, :database, 0, @max_database),
@@ -216,6 +221,44 @@ defmodule Analytics.Redis.Options do
     end
   end
 
+  # The user info runs to the last "@", so a password may hold "@" or "/".
+  defp split_userinfo(rest) do
+    case :binary.matches(rest, "@") do
+      [] ->
+        {nil, rest}
+
+      matches ->
+        {at, _} = List.last(matches)
+        {binary_part(rest, 0, at), binary_part(rest, at + 1, byte_size(rest) - at - 1)}
+    end
+  end
+
+  # "redis+unix://[[user]:password@]/path[?db=N]": a Unix domain socket.
+  defp parse_url!("redis+unix://" <> rest = url) do
+    {userinfo, location} = split_userinfo(rest)
+
+    {path, query} =
+      case :binary.split(location, "?") do
+        [path] -> {path, ""}
+        [path, query] -> {path, query}
+      end
+
+    unless String.starts_with?(path, "/") do
+      bad_url!(url, "expected a URL like redis+unix:///path/to/socket (an absolute path)")
+    end
+
+    database =
+      case query do
+        "" -> %{}
+        "db=" <> db -> database!(db, url)
+        _ -> bad_url!(url, "the only query a redis+unix URL takes is db=N")
+      end
+
+    %{socket: path}
+    |> Map.merge(userinfo!(userinfo, url))
+    |> Map.merge(database)
+  end
+
   # "redis://[[user]:password@]host[:port][/db]", or rediss:// for TLS.
   # Parsed by hand rather than with URI.parse, which reads a non-numeric
   # port as no port at all.
@@ -227,15 +270,7 @@ defmodule Analytics.Redis.Options do
         _ -> bad_url!(url, "expected a URL like redis://[user:pass@]host:port/db")
       end
 
-    {userinfo, location} =
-      case :binary.matches(rest, "@") do
-        [] ->
-          {nil, rest}
-
-        matches ->
-          {at, _} = List.last(matches)
-          {binary_part(rest, 0, at), binary_part(rest, at + 1, byte_size(rest) - at - 1)}
-      end
+    {userinfo, location} = split_userinfo(rest)
 
     {authority, path} =
       case :binary.split(location, "/") do
@@ -317,6 +352,38 @@ defmodule Analytics.Redis.Options do
 
   defp host!(other),
     do: raise(ArgumentError, "host must be a non-empty string, got: #{inspect(other)}")
+
+  # sockaddr_un's sun_path holds 107 bytes and a NUL.
+  defp socket!(nil), do: nil
+
+  defp socket!(path) when is_binary(path) and path != "" and byte_size(path) <= 107 do
+    if String.contains?(path, <<0>>),
+      do: raise(ArgumentError, "socket must not contain NUL bytes")
+
+    path
+  end
+
+  defp socket!(other) do
+    raise ArgumentError,
+          "socket must be the path of a Unix domain socket (a non-empty string of at most 107 bytes), got: " <>
+            inspect(other)
+  end
+
+  @doc """
+  The node's number of Redis IO threads, from `config :analytics, io_threads: n`
+  (default 1): a positive integer. The engine clamps it to the number of
+  cores, and reads it when the node's first connection starts.
+  """
+  def io_threads! do
+    case Application.get_env(:analytics, :io_threads, 1) do
+      n when is_integer(n) and n >= 1 and n <= 1024 ->
+        n
+
+      other ->
+        raise ArgumentError,
+              "config :analytics, io_threads: must be an integer from 1 to 1024, got: #{inspect(other)}"
+    end
+  end
 
   defp username!(username) when is_binary(username), do: username
 

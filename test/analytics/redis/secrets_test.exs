@@ -279,7 +279,7 @@ defmodule Analytics.Redis.SecretsTest do
     # What Analytics.Redis re-raises should the NIF ever refuse anyway.
     {error, stacktrace} =
       try do
-        Analytics.Native.redis_connect("127.0.0.1", 0, "", @secret, 0, 1, 1, true, false)
+        Analytics.Native.redis_connect("127.0.0.1", 0, "", @secret, 0, 1, 1, true, false, "", 1)
       rescue
         error -> {error, __STACKTRACE__}
       end
@@ -287,6 +287,6 @@ defmodule Analytics.Redis.SecretsTest do
     assert Exception.format(:error, error, stacktrace) =~ @secret
     scrubbed = Redis.Options.scrub_stacktrace(stacktrace)
     refute_secret(Exception.format(:error, error, scrubbed) <> format_p(scrubbed))
-    assert [{Analytics.Native, :redis_connect, 9, _} | _] = scrubbed
+    assert [{Analytics.Native, :redis_connect, 11, _} | _] = scrubbed
   end
 end
