@@ -515,6 +515,10 @@ defmodule Analytics do
     * `:redis_engines` - `Analytics.Redis` engines alive (a stopped engine
       goes once its IO thread has finished)
     * `:redis_requests` - requests accepted and not yet answered or dropped
+    * `:retained_bytes` - freed buffers of 64 KiB and more (columns, and
+      temporaries such as a quantile's copy) kept for reuse, at most 64 MiB:
+      first touch of fresh memory costs far more than reusing warm memory.
+      `release_memory/0` gives them back
 
   ## Examples
 
@@ -526,7 +530,23 @@ defmodule Analytics do
           column_buffers: non_neg_integer(),
           column_bytes: non_neg_integer(),
           redis_engines: non_neg_integer(),
-          redis_requests: non_neg_integer()
+          redis_requests: non_neg_integer(),
+          retained_bytes: non_neg_integer()
         }
   def native_counters, do: Native.native_counters()
+
+  @doc """
+  Frees the buffers the native library keeps for reuse (`:retained_bytes` in
+  `native_counters/0`) and returns how many bytes it freed. Live series are
+  untouched; later calls fill the pool again as columns are freed. Unloading
+  the library frees them too.
+
+  ## Examples
+
+      iex> freed = Analytics.release_memory()
+      iex> freed >= 0 and Analytics.native_counters().retained_bytes == 0
+      true
+  """
+  @spec release_memory() :: non_neg_integer()
+  def release_memory, do: Native.release_memory()
 end

@@ -1,12 +1,13 @@
 #include "distinct.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <vector>
 
 #include "hash_mix.hpp"
+#include "recycled_memory.hpp"
 
 namespace analytics::kernels {
 namespace {
@@ -15,7 +16,9 @@ namespace {
 // slot, so the key 0 itself is tracked by a flag.
 class KeySet {
 public:
-    explicit KeySet(std::size_t expected) : slots_(std::bit_ceil(expected * 2 + 16), 0) {}
+    explicit KeySet(std::size_t expected) : slots_(std::bit_ceil(expected * 2 + 16)) {
+        std::fill_n(slots_.data(), slots_.size(), std::uint64_t{0});
+    }
 
     void insert(std::uint64_t key) {
         if (key == 0) {
@@ -42,15 +45,17 @@ private:
     }
 
     void grow() {
-        std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+        ScratchArray<std::uint64_t> old(slots_.size() * 2);
+        std::fill_n(old.data(), old.size(), std::uint64_t{0});
         old.swap(slots_);
         size_ = 0;
-        for (std::uint64_t key : old) {
-            if (key != 0) place(key);
+        for (std::size_t i = 0; i < old.size(); ++i) {
+            if (old[i] != 0) place(old[i]);
         }
     }
 
-    std::vector<std::uint64_t> slots_;
+    // Recycled memory: a table grown to millions of keys is fresh pages otherwise.
+    ScratchArray<std::uint64_t> slots_;
     std::size_t size_ = 0;
     bool has_zero_ = false;
 };

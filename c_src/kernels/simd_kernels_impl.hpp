@@ -40,17 +40,21 @@ inline T load_scalar(const T* p) {
 }
 
 // Folds `data` with an associative `op` (+ or *) over kUnroll independent
-// vector accumulators, then the lanes, then the scalar tail.
+// vector accumulators kept in `state`, then the lanes, then the scalar tail.
+// Only the unrolled loop writes `state` back, so a block whose length is a
+// multiple of kUnroll * kLanes leaves it exactly where one long call would.
 template <typename Op>
-double fold_f64(const double* data, std::size_t n, double identity, Op op) {
-    DoubleBatch acc[kUnroll] = {DoubleBatch(identity), DoubleBatch(identity), DoubleBatch(identity),
-                                DoubleBatch(identity)};
+double fold_f64(FoldState& state, const double* data, std::size_t n, double identity, Op op) {
+    static_assert(kUnroll * kLanes <= kFoldBlock && kFoldBlock % (kUnroll * kLanes) == 0);
+    DoubleBatch acc[kUnroll];
+    for (std::size_t u = 0; u < kUnroll; ++u) acc[u] = DoubleBatch::load_aligned(state.lanes + u * kLanes);
     std::size_t i = 0;
     for (; i + kUnroll * kLanes <= n; i += kUnroll * kLanes) {
         for (std::size_t u = 0; u < kUnroll; ++u) {
             acc[u] = op(acc[u], DoubleBatch::load_unaligned(data + i + u * kLanes));
         }
     }
+    for (std::size_t u = 0; u < kUnroll; ++u) acc[u].store_aligned(state.lanes + u * kLanes);
     for (; i + kLanes <= n; i += kLanes) {
         acc[0] = op(acc[0], DoubleBatch::load_unaligned(data + i));
     }
@@ -62,12 +66,19 @@ double fold_f64(const double* data, std::size_t n, double identity, Op op) {
     return total;
 }
 
+double sum_f64_resume(FoldState& state, const double* data, std::size_t n) {
+    return fold_f64(state, data, n, 0.0, [](auto a, auto b) { return a + b; });
+}
+
 double sum_f64(const double* data, std::size_t n) {
-    return fold_f64(data, n, 0.0, [](auto a, auto b) { return a + b; });
+    FoldState state;
+    return sum_f64_resume(state, data, n);
 }
 
 double product_f64(const double* data, std::size_t n) {
-    return fold_f64(data, n, 1.0, [](auto a, auto b) { return a * b; });
+    FoldState state;
+    for (double& lane : state.lanes) lane = 1.0;
+    return fold_f64(state, data, n, 1.0, [](auto a, auto b) { return a * b; });
 }
 
 // Sum, extremes and NaN flag of one block; min/max ignore NaN (tracked apart,
@@ -208,6 +219,7 @@ I64Stats stats_i64(const std::int64_t* data, std::size_t n, bool with_extremes) 
     const analytics::kernels::SimdTable analytics::kernels::table_name = {                        \
         label,                                                                                    \
         &analytics::kernels::ANALYTICS_SIMD_NS::sum_f64,                                          \
+        &analytics::kernels::ANALYTICS_SIMD_NS::sum_f64_resume,                                   \
         &analytics::kernels::ANALYTICS_SIMD_NS::product_f64,                                      \
         &analytics::kernels::ANALYTICS_SIMD_NS::stats_f64,                                        \
         &analytics::kernels::ANALYTICS_SIMD_NS::stats_i64,                                        \

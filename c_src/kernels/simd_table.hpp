@@ -30,9 +30,20 @@ struct I64Stats {
     std::int64_t max = 0;
 };
 
+// The vector accumulators of a sum carried from one call to the next: a sum
+// fed in blocks of a multiple of kFoldBlock values, ending with any length, is
+// bit for bit the sum of the whole (a list summed block by block gives what
+// its column gives). Zeros start a sum.
+inline constexpr std::size_t kFoldBlock = 32;  // 4 accumulators of the widest ISA's 8 lanes
+struct alignas(64) FoldState {
+    double lanes[kFoldBlock] = {};
+};
+
 struct SimdTable {
     const char* name;
     double (*sum_f64)(const double* data, std::size_t n);
+    // Continues `state`; returns the sum so far including this block's tail.
+    double (*sum_f64_resume)(FoldState& state, const double* data, std::size_t n);
     double (*product_f64)(const double* data, std::size_t n);
     F64Stats (*stats_f64)(const double* data, std::size_t n, bool with_m2);
     I64Stats (*stats_i64)(const std::int64_t* data, std::size_t n, bool with_extremes);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -140,30 +139,6 @@ Summary summarise(std::span<const double> data, const Needs& needs, const SimdTa
     return s;
 }
 
-namespace {
-
-// Variance of integers goes through doubles a block at a time, so the same
-// stable SIMD moments kernel serves both dtypes. The block is small: this may
-// run on a scheduler thread's stack.
-double integer_m2(std::span<const std::int64_t> data, const SimdTable& simd) {
-    constexpr std::size_t kBlock = 1024;
-    double buffer[kBlock];
-    F64Stats acc = empty_moments();
-    const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
-    for (std::size_t start = 0; start < data.size(); start += kBlock) {
-        const std::size_t len = std::min(kBlock, data.size() - start);
-        for (std::size_t i = 0; i < len; ++i) {
-            std::int64_t x;
-            std::memcpy(&x, bytes + (start + i) * sizeof(x), sizeof(x));
-            buffer[i] = static_cast<double>(x);
-        }
-        merge_moments(acc, simd.stats_f64(buffer, len, true));
-    }
-    return acc.m2;
-}
-
-}  // namespace
-
 Summary summarise(std::span<const std::int64_t> data, const Needs& needs, const SimdTable& simd) {
     Summary s = empty_summary(needs);
     sketch(s, data);
@@ -180,7 +155,11 @@ Summary summarise(std::span<const std::int64_t> data, const Needs& needs, const 
             s.argmax = find_first(data, stats.max);
         }
     }
-    if (needs.m2) s.m2 = integer_m2(data, simd);
+    if (needs.m2) {
+        F64Stats moments = empty_moments();
+        merge_integer_moments(moments, data, simd);
+        s.m2 = moments.m2;
+    }
     s.product = needs.product ? exact_product(data) : __int128{1};
     if (!needs.quantiles.empty() && !data.empty()) s.quantiles = quantiles(data, needs.quantiles);
     if (needs.distinct) s.distinct = n_distinct(data);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "../kernels/dispatch.hpp"
+#include "../kernels/recycled_memory.hpp"
 #include "../redis/engine.hpp"
 #include "../series/aligned_allocator.hpp"
 #include "schedule.hpp"
@@ -28,20 +29,30 @@ ERL_NIF_TERM info_body(ErlNifEnv* env, const ERL_NIF_TERM[]) {
 
 ERL_NIF_TERM counters_body(ErlNifEnv* env, const ERL_NIF_TERM[]) {
     ERL_NIF_TERM keys[] = {enif_make_atom(env, "column_buffers"), enif_make_atom(env, "column_bytes"),
-                           enif_make_atom(env, "redis_engines"), enif_make_atom(env, "redis_requests")};
+                           enif_make_atom(env, "redis_engines"), enif_make_atom(env, "redis_requests"),
+                           enif_make_atom(env, "retained_bytes")};
     ERL_NIF_TERM values[] = {enif_make_int64(env, series::live_column_buffers.load()),
                              enif_make_int64(env, series::live_column_bytes.load()),
                              enif_make_int64(env, redis::live_engines.load()),
-                             enif_make_int64(env, redis::live_callers.load())};
+                             enif_make_int64(env, redis::live_callers.load()),
+                             enif_make_int64(env, kernels::retained_bytes())};
     ERL_NIF_TERM map;
-    enif_make_map_from_arrays(env, keys, values, 4, &map);
+    enif_make_map_from_arrays(env, keys, values, 5, &map);
     return map;
+}
+
+ERL_NIF_TERM release_memory_body(ErlNifEnv* env, const ERL_NIF_TERM[]) {
+    return enif_make_uint64(env, kernels::release_retained());
 }
 
 }  // namespace
 
 ERL_NIF_TERM native_counters(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
     return guarded<counters_body>(env, argc, argv);
+}
+
+ERL_NIF_TERM release_memory(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) {
+    return guarded<release_memory_body>(env, argc, argv);
 }
 
 ERL_NIF_TERM info(ErlNifEnv* env, int argc, const ERL_NIF_TERM argv[]) { return guarded<info_body>(env, argc, argv); }

@@ -3,6 +3,7 @@
 
 #include <mutex>
 
+#include "../kernels/recycled_memory.hpp"
 #include "atoms.hpp"
 #include "downsample_nif.hpp"
 #include "group_nif.hpp"
@@ -40,6 +41,7 @@ ErlNifFunc functions[] = {
     {"sketch_estimate", 2, sketch_estimate, 0},
     {"info", 0, info, 0},
     {"native_counters", 0, native_counters, 0},
+    {"release_memory", 0, release_memory, 0},
     {"redis_connect", 11, redis_connect, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"redis_request", 6, redis_request, 0},
     {"redis_stop", 1, redis_stop, 0},
@@ -58,14 +60,20 @@ int load(ErlNifEnv* env, void** /*priv*/, ERL_NIF_TERM /*info*/) {
 // Loading Analytics.Native again (a release upgrade, `recompile` in iex)
 // loads this library again: the new module instance takes over every
 // resource type, so live series and Redis engines, and callers in flight,
-// carry on. The library holds no state of its own besides the resource types
-// and atoms, which load sets up again, so there is nothing to carry over
-// and, when the old instance is purged, nothing to release.
+// carry on. The library holds no state of its own besides the resource types,
+// atoms and the pool of kept buffers, which need nothing carried over.
 int upgrade(ErlNifEnv* env, void** priv, void** /*old_priv*/, ERL_NIF_TERM info) { return load(env, priv, info); }
 
 // An instance purged: the reactor threads outlive every instance but the
-// last (see close_engine_instance).
-void unload(ErlNifEnv* /*env*/, void* /*priv*/) { close_engine_instance(); }
+// last (see close_engine_instance). The buffers kept for reuse are freed, so
+// a library the VM unmaps leaves none behind; after an upgrade that loaded
+// this same file the new instance shares the pool, which merely starts over.
+// The per-thread list blocks are plain thread_local arrays that the C runtime
+// frees with the thread or the library.
+void unload(ErlNifEnv* /*env*/, void* /*priv*/) {
+    close_engine_instance();
+    kernels::release_retained();
+}
 
 }  // namespace
 }  // namespace analytics::nif

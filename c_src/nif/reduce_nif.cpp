@@ -1,13 +1,16 @@
 #include "reduce_nif.hpp"
 
+#include <optional>
 #include <vector>
 
 #include "../kernels/dispatch.hpp"
 #include "../kernels/fused_reduce.hpp"
+#include "../kernels/stream_reduce.hpp"
 #include "column_terms.hpp"
 #include "expression_terms.hpp"
 #include "reducer_terms.hpp"
 #include "schedule.hpp"
+#include "terms.hpp"
 
 namespace analytics::nif {
 namespace {
@@ -23,8 +26,30 @@ double reduce_cost(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     return column_cost(env, argv[0], per_element_cost(decode_reducers(env, argv[1])));
 }
 
+// A plain list reduced block by block as it is read: no column is ever built.
+class StreamedList final : public NumberBlocks {
+public:
+    explicit StreamedList(std::span<const kernels::Reducer> reducers) : reducers_(reducers) {}
+
+    bool needs_length() const override { return false; }
+    void start(series::Dtype, std::size_t) override { reduction_.emplace(reducers_, kernels::active_simd()); }
+    void block(kernels::ColumnView values) override {
+        std::visit([this](auto span) { reduction_->add(span); }, values);
+    }
+    std::vector<kernels::ReduceValue> finish() const { return reduction_->finish(); }
+
+private:
+    std::span<const kernels::Reducer> reducers_;
+    std::optional<kernels::StreamReduce> reduction_;
+};
+
 ERL_NIF_TERM reduce_body(ErlNifEnv* env, const ERL_NIF_TERM argv[]) {
     const auto reducers = decode_reducers(env, argv[1]);
+    if (enif_is_list(env, argv[0]) && kernels::StreamReduce::supports(reducers)) {
+        StreamedList list(reducers);
+        read_number_list(env, argv[0], ListDtype::infer, list);
+        return encode_values(env, list.finish());
+    }
     const series::Series column = decode_column(env, argv[0]);
     return encode_values(env, kernels::reduce(column.view(), reducers, kernels::active_simd()));
 }

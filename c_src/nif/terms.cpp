@@ -141,56 +141,141 @@ std::size_t proper_list_length(ErlNifEnv* env, ERL_NIF_TERM list) {
 
 }  // namespace
 
-series::ColumnData decode_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDtype dtype) {
-    const std::size_t length = proper_list_length(env, list);
-    series::AlignedVector<std::int64_t> integers;
-    series::AlignedVector<double> floats;
-    bool as_floats = dtype == ListDtype::f64;
-    if (as_floats) {
-        floats.reserve(length);
-    } else {
-        integers.reserve(length);
-    }
+namespace {
 
+std::invalid_argument outside_i64(ErlNifEnv* env, ERL_NIF_TERM term, std::size_t index) {
+    return std::invalid_argument("integer " + describe(env, term) + " at index " + std::to_string(index) +
+                                 " is outside the i64 range (an :f64 series or list with a float accepts it)");
+}
+
+// The block buffers, one pair per scheduler thread, reused by every call:
+// trivially destructible, so nothing runs at thread exit or unload.
+thread_local std::int64_t integer_block[kListBlock];
+thread_local double float_block[kListBlock];
+
+// The integers-only attempt: false when an inferred list holds a non-integer
+// (a float, a non-finite atom, an integer beyond i64), so it must be read as
+// :f64. Throws for a bad element, or for any non-integer in an :i64 list.
+bool read_as_i64(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t length, ListDtype dtype, NumberBlocks& out) {
+    out.start(series::Dtype::i64, length);
+    std::int64_t* const buffer = integer_block;
+    std::size_t fill = 0;
+    ERL_NIF_TERM head, tail = list;
+    for (std::size_t index = 0; enif_get_list_cell(env, tail, &head, &tail); ++index) {
+        ErlNifSInt64 integer;
+        if (!enif_get_int64(env, head, &integer)) {
+            const Element e = decode_element(env, head, index, false);  // throws for a bad element
+            if (dtype == ListDtype::infer) return false;
+            if (e.kind == ElementKind::big) throw outside_i64(env, head, index);
+            throw std::invalid_argument("cannot store " + describe(env, head) + " at index " + std::to_string(index) +
+                                        " in an :i64 series (no silent truncation)");
+        }
+        buffer[fill++] = integer;
+        if (fill == kListBlock) {
+            out.block(std::span<const std::int64_t>(buffer, fill));
+            fill = 0;
+        }
+    }
+    if (!enif_is_empty_list(env, tail)) proper_list_length(env, list);  // throws: improper
+    if (fill > 0) out.block(std::span<const std::int64_t>(buffer, fill));
+    return true;
+}
+
+void read_as_f64(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t length, ListDtype dtype, NumberBlocks& out) {
+    out.start(series::Dtype::f64, length);
+    double* const buffer = float_block;
+    std::size_t fill = 0;
     // An integer beyond the i64 range is an f64 element, so an inferred list
     // holding one is :f64 only if it also holds a float.
     bool saw_float = dtype == ListDtype::f64;
     std::optional<std::pair<ERL_NIF_TERM, std::size_t>> first_big;
-    auto outside_i64 = [env](ERL_NIF_TERM term, std::size_t index) {
-        return std::invalid_argument("integer " + describe(env, term) + " at index " + std::to_string(index) +
-                                     " is outside the i64 range (an :f64 series or list with a float accepts it)");
-    };
-
     ERL_NIF_TERM head, tail = list;
     for (std::size_t index = 0; enif_get_list_cell(env, tail, &head, &tail); ++index) {
-        Element e = decode_element(env, head, index, as_floats);
-        if (e.kind == ElementKind::big) {
-            if (dtype == ListDtype::i64) throw outside_i64(head, index);
-            e.floating = finite_bignum(env, head, e.floating, " at index " + std::to_string(index));
-            if (!first_big) first_big.emplace(head, index);
-        } else if (e.kind == ElementKind::floating) {
+        double value;
+        if (enif_get_double(env, head, &value)) {
             saw_float = true;
-        }
-        if (e.kind != ElementKind::integer && !as_floats) {
-            if (dtype == ListDtype::i64) {
-                throw std::invalid_argument("cannot store " + describe(env, head) + " at index " + std::to_string(index) +
-                                            " in an :i64 series (no silent truncation)");
-            }
-            // A float in an inferred list: everything so far becomes f64.
-            floats.reserve(length);
-            for (std::int64_t x : integers) floats.push_back(static_cast<double>(x));
-            integers = {};
-            as_floats = true;
-        }
-        if (as_floats) {
-            floats.push_back(e.kind == ElementKind::integer ? static_cast<double>(e.integer) : e.floating);
         } else {
-            integers.push_back(e.integer);
+            const Element e = decode_element(env, head, index, false);
+            value = e.floating;
+            if (e.kind == ElementKind::integer) value = static_cast<double>(e.integer);
+            if (e.kind == ElementKind::floating) saw_float = true;
+            if (e.kind == ElementKind::big) {
+                value = finite_bignum(env, head, e.floating, " at index " + std::to_string(index));
+                if (!first_big) first_big.emplace(head, index);
+            }
+        }
+        buffer[fill++] = value;
+        if (fill == kListBlock) {
+            out.block(std::span<const double>(buffer, fill));
+            fill = 0;
         }
     }
-    if (first_big && !saw_float) throw outside_i64(first_big->first, first_big->second);
-    if (as_floats) return series::ColumnData(std::move(floats));
-    return series::ColumnData(std::move(integers));
+    if (!enif_is_empty_list(env, tail)) proper_list_length(env, list);  // throws: improper
+    if (first_big && !saw_float) throw outside_i64(env, first_big->first, first_big->second);
+    if (fill > 0) out.block(std::span<const double>(buffer, fill));
+}
+
+// Collects the blocks into a column sized once.
+class ColumnBlocks final : public NumberBlocks {
+public:
+    void start(series::Dtype dtype, std::size_t length) override {
+        integers_ = {};
+        floats_ = {};
+        if (dtype == series::Dtype::f64) {
+            floats_.reserve(length);
+        } else {
+            integers_.reserve(length);
+        }
+        as_floats_ = dtype == series::Dtype::f64;
+    }
+    void block(kernels::ColumnView values) override {
+        std::visit([this](auto span) { append(span); }, values);
+    }
+    series::ColumnData take() {
+        if (as_floats_) return series::ColumnData(std::move(floats_));
+        return series::ColumnData(std::move(integers_));
+    }
+
+private:
+    void append(std::span<const double> span) { floats_.insert(floats_.end(), span.begin(), span.end()); }
+    void append(std::span<const std::int64_t> span) { integers_.insert(integers_.end(), span.begin(), span.end()); }
+
+    series::AlignedVector<std::int64_t> integers_;
+    series::AlignedVector<double> floats_;
+    bool as_floats_ = false;
+};
+
+}  // namespace
+
+namespace {
+
+void read_blocks(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t length, ListDtype dtype, NumberBlocks& out) {
+    if (dtype != ListDtype::f64 && read_as_i64(env, list, length, dtype, out)) return;
+    read_as_f64(env, list, length, dtype, out);
+}
+
+}  // namespace
+
+void read_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDtype dtype, NumberBlocks& out) {
+    if (out.needs_length()) {
+        read_blocks(env, list, proper_list_length(env, list), dtype, out);
+        return;
+    }
+    // Without the length walk up front, an improper list is found at the
+    // walk's end: on any error, report it first, as decode_number_list does.
+    if (!enif_is_list(env, list)) proper_list_length(env, list);  // throws: not a list
+    try {
+        read_blocks(env, list, 0, dtype, out);
+    } catch (const std::invalid_argument&) {
+        proper_list_length(env, list);
+        throw;
+    }
+}
+
+series::ColumnData decode_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDtype dtype) {
+    ColumnBlocks column;
+    read_number_list(env, list, dtype, column);
+    return column.take();
 }
 
 std::size_t list_length_upto(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t limit) {

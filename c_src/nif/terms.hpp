@@ -31,6 +31,27 @@ enum class ListDtype { infer, f64, i64 };
 // A proper list of numbers and :nan / :infinity / :neg_infinity.
 series::ColumnData decode_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDtype dtype);
 
+// Where read_number_list puts the values of a list, a block at a time.
+class NumberBlocks {
+public:
+    virtual ~NumberBlocks() = default;
+    // Whether start() needs the list's length: finding it walks the list once
+    // more before reading it.
+    virtual bool needs_length() const { return true; }
+    // Before the first block: the dtype of the blocks to come and the list's
+    // length (0 unless needs_length()). Called again with :f64 when an inferred list turns out to hold
+    // a float after integers: everything starts over from the first element.
+    virtual void start(series::Dtype dtype, std::size_t length) = 0;
+    // kListBlock values, fewer only in the last block.
+    virtual void block(kernels::ColumnView values) = 0;
+};
+
+inline constexpr std::size_t kListBlock = 2048;
+
+// Reads a list as decode_number_list does (same dtype rules, same errors)
+// through a small per-thread buffer, without ever holding the whole column.
+void read_number_list(ErlNifEnv* env, ERL_NIF_TERM list, ListDtype dtype, NumberBlocks& out);
+
 // Walks at most `limit` cells: the length, or limit + 1 if the list is longer
 // (or not a list at all: 0). Cheap enough for a normal scheduler.
 std::size_t list_length_upto(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t limit);

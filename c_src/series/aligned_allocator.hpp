@@ -1,5 +1,6 @@
 // An allocator handing out 64-byte aligned memory (a cache line, and the
-// widest SIMD load), so columns can live in plain std::vectors.
+// widest SIMD load), so columns can live in plain std::vectors. Large buffers
+// come from, and go back to, the pool of warm memory (recycled_memory.hpp).
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,8 @@
 #include <new>
 #include <type_traits>
 #include <utility>
+
+#include "../kernels/recycled_memory.hpp"
 
 namespace analytics::series {
 
@@ -28,7 +31,7 @@ struct AlignedAllocator {
     AlignedAllocator(const AlignedAllocator<U>&) noexcept {}
 
     T* allocate(std::size_t n) {
-        T* p = static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kColumnAlignment}));
+        T* p = static_cast<T*>(kernels::acquire_buffer(n * sizeof(T)));
         live_column_buffers.fetch_add(1, std::memory_order_relaxed);
         live_column_bytes.fetch_add(static_cast<std::int64_t>(n * sizeof(T)), std::memory_order_relaxed);
         return p;
@@ -36,7 +39,7 @@ struct AlignedAllocator {
     void deallocate(T* p, std::size_t n) noexcept {
         live_column_buffers.fetch_sub(1, std::memory_order_relaxed);
         live_column_bytes.fetch_sub(static_cast<std::int64_t>(n * sizeof(T)), std::memory_order_relaxed);
-        ::operator delete(p, std::align_val_t{kColumnAlignment});
+        kernels::release_buffer(p, n * sizeof(T));
     }
 
     // Default-initialise instead of zero-filling: every column is written in

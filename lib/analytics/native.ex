@@ -38,6 +38,7 @@ defmodule Analytics.Native do
   def sketch_estimate(_sketch, _reducer), do: not_loaded()
   def info, do: not_loaded()
   def native_counters, do: not_loaded()
+  def release_memory, do: not_loaded()
 
   def redis_connect(
         _host,
