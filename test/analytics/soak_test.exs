@@ -9,7 +9,7 @@ defmodule Analytics.SoakTest do
   use ExUnit.Case, async: false
   import Analytics.Eventually
   require Analytics
-  alias Analytics.{Redis, RedisServer, Reference, Series}
+  alias Analytics.{HostileRedis, Redis, RedisServer, Reference, Series}
 
   @moduletag :soak
   # Long, but bounded: a caller stuck for good fails the run instead of
@@ -33,11 +33,18 @@ defmodule Analytics.SoakTest do
 
     {:ok, conn} = Redis.start_link(url: RedisServer.url(server))
     {:ok, slow} = Redis.start_link(url: RedisServer.url(server))
+    # A server that reads commands and never answers: a caller killed while
+    # its fetch waits there is certainly killed in flight, restarts or not.
+    silent_server = HostileRedis.start!({:reply, "+PONG\r\n"})
+    on_exit(fn -> HostileRedis.stop(silent_server) end)
+    {:ok, silent} = Redis.start_link(url: HostileRedis.url(silent_server), sync_connect: true)
+    HostileRedis.set_mode(silent_server, :silent)
+    side = %{slow: slow, silent: silent}
     started = System.monotonic_time(:millisecond)
 
     workers =
       for worker <- 1..@workers,
-          do: Task.async(fn -> work(worker, div(calls, @workers), conn, slow, shared) end)
+          do: Task.async(fn -> work(worker, div(calls, @workers), conn, side, shared) end)
 
     # Meanwhile, from here (where test clean-up must be registered): Redis
     # is killed, restarted and refilled every 0.5 s until a worker is done.
@@ -51,6 +58,7 @@ defmodule Analytics.SoakTest do
     seconds = (System.monotonic_time(:millisecond) - started) / 1000
     Redis.stop(conn)
     Redis.stop(slow)
+    Redis.stop(silent)
 
     # Everything the run made is garbage now: collect it and look.
     assert wait_until(fn ->
@@ -83,26 +91,26 @@ defmodule Analytics.SoakTest do
 
     assert Map.keys(outcomes) -- known == []
     # Redis answered for real, and callers were killed with requests in flight.
-    assert outcomes[:redis_ok] > 0
-    assert outcomes[:killed_in_flight] > 0
+    assert Map.get(outcomes, :redis_ok, 0) > 0
+    assert Map.get(outcomes, :killed_in_flight, 0) > 0
 
     assert restarts > 0 or seconds < 1
     # The shared series, read by every worker, still holds what it held.
     assert Analytics.reduce(shared, [:sum, :count]) == %{sum: 25_002_500.0, count: 10_000}
   end
 
-  defp work(worker, calls, conn, slow, shared) do
+  defp work(worker, calls, conn, side, shared) do
     :rand.seed(:exsss, {worker, 7, 7})
 
     Enum.reduce(1..calls, %{}, fn i, counts ->
-      outcome = call(rem(i, 10), i, conn, slow, shared)
+      outcome = call(rem(i, 10), i, conn, side, shared)
       Map.update(counts, outcome, 1, &(&1 + 1))
     end)
   end
 
   # Each call's answer is checked, so a native side that answered wrongly
   # (or answered a caller with another's reply) shows as a :wrong outcome.
-  defp call(0, _i, _conn, _slow, _shared) do
+  defp call(0, _i, _conn, _side, _shared) do
     values = for _ <- 1..Enum.random(1..200), do: :rand.uniform()
     got = Analytics.reduce(values, [:sum, :median, :n_distinct])
 
@@ -115,7 +123,7 @@ defmodule Analytics.SoakTest do
   end
 
   # shared is 0.5, 1.0, ... 5000.0: x > 100 keeps 100.5..5000.0, doubled 201..10000.
-  defp call(1, _i, _conn, _slow, shared) do
+  defp call(1, _i, _conn, _side, shared) do
     got =
       Analytics.reduce(shared, [:mean, {:approx_quantile, 0.9}],
         map: Analytics.expr(x * 2),
@@ -129,32 +137,40 @@ defmodule Analytics.SoakTest do
     )
   end
 
-  defp call(2, _i, _conn, _slow, shared) do
+  defp call(2, _i, _conn, _side, shared) do
     offset = Enum.random(0..9_000)
     got = shared |> Series.slice(offset, 1_000) |> Series.cast(:i64) |> Analytics.reduce(:sum)
     right?(got == Enum.sum(for i <- (offset + 1)..(offset + 1_000), do: div(i, 2)), :reduced, got)
   end
 
   # A slow command that times out: the reply comes later and is dropped.
-  defp call(3, i, _conn, slow, _shared) when rem(i, 100) == 3 do
-    case Redis.command(slow, ["BLPOP", "nothing", "0.01"], timeout: 1) do
+  defp call(3, i, _conn, side, _shared) when rem(i, 100) == 3 do
+    case Redis.command(side.slow, ["BLPOP", "nothing", "0.01"], timeout: 1) do
       {:ok, nil} -> :redis_ok
       other -> classify(other)
     end
   end
 
-  # A caller killed while its fetch is in flight: it is killed once it waits
-  # for its reply (so its request is in the engine), or earlier if the reply
-  # beat the check; the test asserts some were killed in flight.
-  defp call(4, i, conn, _slow, _shared) when rem(i, 100) == 4 do
-    {pid, ref} = spawn_monitor(fn -> Redis.fetch(conn, {:lrange, "numbers", 0, -1, :f64}) end)
-    in_flight = waiting_for_reply?(pid, 100)
+  # A caller killed while its fetch is in flight, against the real server
+  # (whose reply may come later, to be dropped) or the silent one (where it
+  # waits for good). It is killed once it waits for its reply, so its request
+  # is in the engine, or earlier if the real server answered first or was
+  # down; the test asserts some were killed in flight.
+  defp call(4, i, conn, side, _shared) when rem(i, 100) == 4 do
+    target = if rem(i, 200) == 4, do: side.silent, else: conn
+
+    {pid, ref} =
+      spawn_monitor(fn ->
+        Redis.fetch(target, {:lrange, "numbers", 0, -1, :f64}, timeout: 60_000)
+      end)
+
+    in_flight = waiting_for_reply?(pid, 1_000)
     Process.exit(pid, :kill)
     receive do: ({:DOWN, ^ref, _, _, _} -> if(in_flight, do: :killed_in_flight, else: :killed))
   end
 
   # Between a restart and the refill a key may be missing (read as empty).
-  defp call(5, _i, conn, _slow, _shared) do
+  defp call(5, _i, conn, _side, _shared) do
     case Redis.fetch_many(conn, [{:get, "packed", :i64}, {:lrange, "numbers", 0, 99, :f64}]) do
       {:ok, [%Series{} = packed, %Series{} = numbers]} ->
         packed = Series.to_list(packed)
@@ -172,7 +188,7 @@ defmodule Analytics.SoakTest do
     end
   end
 
-  defp call(_n, _i, conn, _slow, _shared) do
+  defp call(_n, _i, conn, _side, _shared) do
     case Redis.fetch(conn, {:lrange, "numbers", 0, -1, :f64}) do
       {:ok, series} ->
         case Series.size(series) do
