@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: Catch2 (plain, with ASan+UBSan, and the engine's
 # tests with TSan), formatting, warnings-as-errors compilation, ExUnit, the
-# path-dependency fixture, the analytics service's tests, and ExUnit again
-# with a sanitized NIF.
+# path-dependency fixture, the analytics service's tests, and ExUnit and the
+# short soak again with a sanitized NIF.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -72,10 +72,11 @@ echo "==> ExUnit inside a BEAM with the NIF built with AddressSanitizer and Unde
 (
   export ANALYTICS_SANITIZE=1
   MIX_ENV=test mix compile
-  LD_PRELOAD="$(gcc -print-file-name=libasan.so)" \
-    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1 \
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    mix test
+  export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  LD_PRELOAD="$(gcc -print-file-name=libasan.so)" mix test
+  # The soak's mix of threads, timeouts, killed callers and restarts too.
+  LD_PRELOAD="$(gcc -print-file-name=libasan.so)" SOAK_CALLS=50000 mix test --only soak
 )
 
 echo "==> after the sanitized run, a plain mix run still loads the plain library"
