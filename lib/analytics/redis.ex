@@ -31,6 +31,14 @@ defmodule Analytics.Redis do
   the caller's order, and `MOVED` and `ASK` redirections are followed. See
   `Analytics.Redis.Cluster`.
 
+  ## Redis Sentinel
+
+  `start_link(sentinel: [sentinels: ["redis://127.0.0.1:26379", ...], group: "mymaster"])`
+  asks the sentinels for the group's primary (or, with `role: :replica`, a
+  replica), checks its `ROLE` and connects to it; after a failover, calls
+  in flight fail as with one server and later calls go to the new primary.
+  See `Analytics.Redis.Sentinel`.
+
   ## Errors
 
   As in Redix: an error reply is `{:error, %Analytics.Redis.Error{}}` (in a
@@ -147,6 +155,7 @@ defmodule Analytics.Redis do
           | {:ssl, boolean() | [ssl_option()]}
           | {:name, GenServer.name()}
           | {:cluster, [String.t() | keyword()]}
+          | {:sentinel, keyword()}
 
   @typedoc "A TLS option (see \"TLS\" above), named as Erlang's `:ssl` names it."
   @type ssl_option ::
@@ -197,6 +206,8 @@ defmodule Analytics.Redis do
       or keyword lists of the options above); the other options, but for
       `:url`, `:host`, `:port` and `:database`, apply to every node (see
       `Analytics.Redis.Cluster`)
+    * `:sentinel` - `[sentinels: [url, ...], group: name, role: :primary | :replica]`:
+      the server is the one the sentinels name (see `Analytics.Redis.Sentinel`)
 
   Every option is checked before anything starts: an unknown option or a
   bad value raises `ArgumentError` naming it. No message, stack trace,
@@ -219,9 +230,12 @@ defmodule Analytics.Redis do
   """
   @spec start_link([option()]) :: GenServer.on_start()
   def start_link(opts \\ []) do
-    if is_list(opts) and List.keymember?(opts, :cluster, 0),
-      do: Cluster.start_link(opts),
-      else: start_single(opts)
+    cond do
+      not is_list(opts) -> start_single(opts)
+      List.keymember?(opts, :cluster, 0) -> Cluster.start_link(opts)
+      List.keymember?(opts, :sentinel, 0) -> Analytics.Redis.Sentinel.start_link(opts)
+      true -> start_single(opts)
+    end
   end
 
   defp start_single(opts) do

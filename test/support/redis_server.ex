@@ -68,6 +68,16 @@ defmodule Analytics.RedisServer do
     server
   end
 
+  @doc """
+  Starts a sentinel (`redis-server <config> --sentinel`) on a free port,
+  reading and rewriting `config`, a file of its own.
+  """
+  def start_sentinel!(config) do
+    server = launch(free_port(), ["--sentinel"], false, config)
+    on_exit(fn -> stop(server) end)
+    server
+  end
+
   @doc "Starts a server again on the same port (after `stop/1` or a kill)."
   def restart!(%__MODULE__{port: port, args: args, tls: tls}) do
     server = launch(port, args, tls)
@@ -107,14 +117,16 @@ defmodule Analytics.RedisServer do
   def resume(%__MODULE__{os_pid: os_pid}),
     do: System.cmd("kill", ["-CONT", Integer.to_string(os_pid)])
 
-  defp launch(port, args, tls) do
+  defp launch(port, args, tls, config \\ nil) do
     listen =
       if tls,
         do: ["--port", "0", "--tls-port", Integer.to_string(port)],
         else: ["--port", Integer.to_string(port)]
 
+    # A sentinel's config file must come first.
     argv =
-      listen ++
+      List.wrap(config) ++
+        listen ++
         [
           "--bind",
           "127.0.0.1",

@@ -197,6 +197,21 @@ defmodule Analytics.Redis.Cluster do
   defp ready(%Routing{} = routing, _timeout), do: {:ok, routing}
 
   @doc false
+  # The routing of a connection that has one node (Analytics.Redis.Sentinel):
+  # every command goes to `conn`; nil while there is none.
+  def single_node_routing(pid, version, conn, down) do
+    %Routing{
+      pid: pid,
+      version: version,
+      slots: if(conn, do: :one_node),
+      masters: {conn},
+      by_address: %{},
+      keys: %{},
+      down: down
+    }
+  end
+
+  @doc false
   # A call of Analytics.Redis on a cluster, in the caller: the same result
   # as the engine gives for one server.
   def request(%Routing{} = routing, commands, layouts, shape, timeout) do
@@ -241,6 +256,9 @@ defmodule Analytics.Redis.Cluster do
   # [{index, target pid, command, layout, asking?}]: each keyed command to
   # its slot's master; keyless ones with the next keyed command, else the
   # previous one, else any master.
+  defp route(%Routing{slots: :one_node, masters: {conn}}, commands, layouts, _deadline),
+    do: entries(Enum.map(commands, fn _ -> conn end), commands, layouts, 0)
+
   defp route(routing, commands, layouts, deadline) do
     targets = Enum.map(commands, &target(routing, &1, deadline))
     # Walking backwards, each keyless command takes the target after it;
@@ -365,21 +383,41 @@ defmodule Analytics.Redis.Cluster do
       if Enum.any?(redirected, &match?({_, {:moved, _}}, &1)), do: refresh(routing)
       if Enum.any?(redirected, &match?({_, :tryagain}, &1)), do: Process.sleep(@tryagain_ms)
 
+      # READONLY: a write to a primary that became a replica. It did not
+      # run, so it goes again once the map is read again, if that names
+      # another node for it.
+      routing =
+        if Enum.any?(redirected, &match?({_, :readonly}, &1)),
+          do: refresh_now(routing, deadline),
+          else: routing
+
       again =
-        for {i, kind} <- redirected do
-          {^i, target, command, layout, _asking} = by_index[i]
+        for {i, kind} <- redirected,
+            {^i, target, command, layout, _asking} = by_index[i],
+            entry = again(kind, i, target, command, layout, routing, deadline),
+            entry != nil,
+            do: entry
 
-          case kind do
-            {:moved, address} -> {i, node_at(routing, address, deadline), command, layout, false}
-            {:ask, address} -> {i, node_at(routing, address, deadline), command, layout, true}
-            :tryagain -> {i, target, command, layout, false}
-          end
-        end
-
-      with {:ok, new_pairs} <- dispatch(again, current(routing), deadline, hops + 1) do
+      with {:ok, new_pairs} <- dispatch_again(again, current(routing), deadline, hops) do
         replaced = Map.new(new_pairs)
         {:ok, Enum.map(pairs, fn {i, value} -> {i, Map.get(replaced, i, value)} end)}
       end
+    end
+  end
+
+  defp again({:moved, address}, i, _target, command, layout, routing, deadline),
+    do: {i, node_at(routing, address, deadline), command, layout, false}
+
+  defp again({:ask, address}, i, _target, command, layout, routing, deadline),
+    do: {i, node_at(routing, address, deadline), command, layout, true}
+
+  defp again(:tryagain, i, target, command, layout, _routing, _deadline),
+    do: {i, target, command, layout, false}
+
+  defp again(:readonly, i, target, command, layout, routing, deadline) do
+    case route(routing, [command], [layout], deadline) do
+      [{0, ^target, _, _, _}] -> nil
+      [{0, new_target, _, _, _}] -> {i, new_target, command, layout, false}
     end
   end
 
@@ -387,7 +425,9 @@ defmodule Analytics.Redis.Cluster do
     do: with({:ok, a} <- redirect_address(rest), do: {:moved, a})
 
   defp redirection("ASK " <> rest), do: with({:ok, a} <- redirect_address(rest), do: {:ask, a})
+
   defp redirection("TRYAGAIN" <> _), do: :tryagain
+  defp redirection("READONLY" <> _), do: :readonly
   defp redirection(_message), do: nil
 
   # "3999 127.0.0.1:6381" (the host may be an IPv6 address: the port
@@ -418,8 +458,22 @@ defmodule Analytics.Redis.Cluster do
     :exit, _ -> nil
   end
 
+  defp dispatch_again([], _routing, _deadline, _hops), do: {:ok, []}
+
+  defp dispatch_again(again, routing, deadline, hops),
+    do: dispatch(again, routing, deadline, hops + 1)
+
   defp refresh(%Routing{pid: pid, version: version}),
     do: GenServer.cast(pid, {:refresh, version})
+
+  # Reads the map again (unless that happened since `routing`) and waits
+  # for it: the routing to use now.
+  defp refresh_now(%Routing{pid: pid, version: version} = routing, deadline) do
+    GenServer.call(pid, {:refresh_now, version}, remaining(deadline))
+    current(routing)
+  catch
+    :exit, _ -> routing
+  end
 
   # -- The cluster process: owns the node connections and the slot map. --
 
@@ -464,6 +518,11 @@ defmodule Analytics.Redis.Cluster do
     publish(state)
     {:reply, Map.fetch!(state.conns, address), refresh_soon(state)}
   end
+
+  def handle_call({:refresh_now, version}, _from, %{version: version} = state),
+    do: {:reply, :ok, rediscover(state)}
+
+  def handle_call({:refresh_now, _older}, _from, state), do: {:reply, :ok, state}
 
   @impl true
   def handle_cast({:refresh, version}, %{version: version} = state),

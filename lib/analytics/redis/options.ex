@@ -162,9 +162,12 @@ defmodule Analytics.Redis.Options do
   password sealed: safe to keep in a child spec or a process state.
   """
   def seal(opts) do
-    if is_list(opts) and List.keymember?(opts, :cluster, 0),
-      do: Analytics.Redis.Cluster.seal(opts),
-      else: seal_endpoint(opts)
+    cond do
+      not is_list(opts) -> seal_endpoint(opts)
+      List.keymember?(opts, :cluster, 0) -> Analytics.Redis.Cluster.seal(opts)
+      List.keymember?(opts, :sentinel, 0) -> Analytics.Redis.Sentinel.seal(opts)
+      true -> seal_endpoint(opts)
+    end
   end
 
   defp seal_endpoint(opts) do
