@@ -575,7 +575,7 @@ defmodule Analytics.Redis.Cluster do
 
     found =
       Enum.find_value(known, fn {{host, _port}, pid} ->
-        case topology(pid, host, @topology_timeout) do
+        case topology(pid, host, @topology_timeout, tls?(state.template)) do
           {:ok, map} -> {:ok, {map, state.keys, state.template}}
           {:error, _} -> nil
         end
@@ -694,7 +694,7 @@ defmodule Analytics.Redis.Cluster do
     case Redis.start_link(Keyword.put(seed, :sync_connect, true)) do
       {:ok, conn} ->
         try do
-          with {:ok, map} <- topology(conn, seed[:host], seed[:timeout]),
+          with {:ok, map} <- topology(conn, seed[:host], seed[:timeout], tls?(seed)),
                {:ok, keys} <- command_table(conn, seed) do
             {:ok, {map, keys, seed}}
           end
@@ -707,10 +707,13 @@ defmodule Analytics.Redis.Cluster do
     end
   end
 
-  defp topology(conn, host, timeout) do
+  defp tls?(seed), do: seed[:ssl] not in [nil, false]
+
+  # A TLS cluster names each node's TLS port as tls-port.
+  defp topology(conn, host, timeout, tls) do
     case Redis.command(conn, ["CLUSTER", "SHARDS"], timeout: timeout) do
       {:ok, reply} ->
-        parsed(SlotMap.from_shards(reply, host), "CLUSTER SHARDS", conn)
+        parsed(SlotMap.from_shards(reply, host, tls), "CLUSTER SHARDS", conn)
 
       {:error, %Error{message: "ERR unknown subcommand" <> _}} ->
         case Redis.command(conn, ["CLUSTER", "SLOTS"], timeout: timeout) do

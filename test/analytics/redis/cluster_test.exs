@@ -232,6 +232,35 @@ defmodule Analytics.Redis.ClusterTest do
     assert Enum.all?(counts, &(&1 > 0)) and Enum.sum(counts) == 60
   end
 
+  test "a TLS cluster's nodes are reached at their tls-port" do
+    node = fn port, tls_port, role ->
+      ["id", "x", "port", port, "tls-port", tls_port, "ip", "10.0.0.1", "endpoint", "?"] ++
+        ["role", role, "health", "online"]
+    end
+
+    reply = [
+      [
+        "slots",
+        [0, 8191],
+        "nodes",
+        [node.(7000, 17000, "master"), node.(7001, 17001, "replica")]
+      ],
+      ["slots", [8192, 16383], "nodes", [node.(7002, 17002, "master")]]
+    ]
+
+    assert {:ok, %{masters: [{"10.0.0.1", 17000}, {"10.0.0.1", 17002}]}} =
+             Analytics.Redis.Cluster.SlotMap.from_shards(reply, "seed", true)
+
+    assert {:ok, %{masters: [{"10.0.0.1", 7000}, {"10.0.0.1", 7002}], nodes: nodes}} =
+             Analytics.Redis.Cluster.SlotMap.from_shards(reply, "seed", false)
+
+    assert {"10.0.0.1", 7001} in nodes
+    overlapping = [hd(reply), hd(reply)]
+
+    assert {:error, "its slot ranges are missing, overlap or fall outside 0..16383"} =
+             Analytics.Redis.Cluster.SlotMap.from_shards(overlapping, "seed")
+  end
+
   describe "bad input" do
     test "an empty or malformed seed list, and options a cluster cannot take" do
       assert_raise ArgumentError, ~r/:cluster needs a non-empty list of seed nodes/, fn ->

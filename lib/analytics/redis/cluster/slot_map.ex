@@ -16,11 +16,13 @@ defmodule Analytics.Redis.Cluster.SlotMap do
   @doc """
   The slot map of a CLUSTER SHARDS reply; `{:error, why}` when the reply is
   not one. `host` is the queried node's, for nodes that leave their
-  endpoint empty.
+  endpoint empty. With `tls: true`, a node's `tls-port` is the one to use.
   """
-  @spec from_shards(term(), String.t()) :: {:ok, t()} | {:error, String.t()}
-  def from_shards(reply, host) when is_list(reply) do
-    shards = Enum.map(reply, &shard!(&1, host))
+  @spec from_shards(term(), String.t(), boolean()) :: {:ok, t()} | {:error, String.t()}
+  def from_shards(reply, host, tls \\ false)
+
+  def from_shards(reply, host, tls) when is_list(reply) do
+    shards = Enum.map(reply, &shard!(&1, host, tls))
 
     ranges =
       for {slots, nodes} <- shards,
@@ -34,7 +36,7 @@ defmodule Analytics.Redis.Cluster.SlotMap do
     :bad -> {:error, "not a CLUSTER SHARDS reply"}
   end
 
-  def from_shards(_reply, _host), do: {:error, "not a CLUSTER SHARDS reply"}
+  def from_shards(_reply, _host, _tls), do: {:error, "not a CLUSTER SHARDS reply"}
 
   @doc "The slot map of a CLUSTER SLOTS reply."
   @spec from_slots(term(), String.t()) :: {:ok, t()} | {:error, String.t()}
@@ -101,15 +103,15 @@ defmodule Analytics.Redis.Cluster.SlotMap do
   end
 
   # {[{first, last}], [{address, role, health}]}
-  defp shard!(shard, host) when is_list(shard) do
+  defp shard!(shard, host, tls) when is_list(shard) do
     fields = pairs!(shard)
     slots = Map.get(fields, "slots", [])
     nodes = Map.get(fields, "nodes", [])
     unless is_list(slots) and is_list(nodes), do: throw(:bad)
-    {slot_pairs!(slots), Enum.map(nodes, &shard_node!(&1, host))}
+    {slot_pairs!(slots), Enum.map(nodes, &shard_node!(&1, host, tls))}
   end
 
-  defp shard!(_shard, _host), do: throw(:bad)
+  defp shard!(_shard, _host, _tls), do: throw(:bad)
 
   defp slot_pairs!([first, last | rest]) when is_integer(first) and is_integer(last),
     do: [{first, last} | slot_pairs!(rest)]
@@ -117,15 +119,20 @@ defmodule Analytics.Redis.Cluster.SlotMap do
   defp slot_pairs!([]), do: []
   defp slot_pairs!(_other), do: throw(:bad)
 
-  defp shard_node!(node, host) when is_list(node) do
+  defp shard_node!(node, host, tls) when is_list(node) do
     fields = pairs!(node)
-    port = fields["port"] || fields["tls-port"]
+
+    port =
+      if tls,
+        do: fields["tls-port"] || fields["port"],
+        else: fields["port"] || fields["tls-port"]
+
     unless is_integer(port), do: throw(:bad)
     endpoint = endpoint(fields["endpoint"], fields["ip"], host)
     {{endpoint, port}, fields["role"], fields["health"]}
   end
 
-  defp shard_node!(_node, _host), do: throw(:bad)
+  defp shard_node!(_node, _host, _tls), do: throw(:bad)
 
   # The serving master of a shard: an online one if there is one.
   defp master(nodes) do
