@@ -261,6 +261,18 @@ defmodule Analytics.Redis.ClusterTest do
              Analytics.Redis.Cluster.SlotMap.from_shards(overlapping, "seed")
   end
 
+  test "a supervised cluster connection", %{cluster: cluster} do
+    {:ok, sup} =
+      Supervisor.start_link(
+        [{Redis, cluster: RedisCluster.urls(cluster), name: SupervisedCluster}],
+        strategy: :one_for_one
+      )
+
+    assert Redis.command(SupervisedCluster, ["SET", "sup:k", "1"]) == {:ok, "OK"}
+    assert Redis.command(SupervisedCluster, ["GET", "sup:k"]) == {:ok, "1"}
+    Supervisor.stop(sup)
+  end
+
   describe "bad input" do
     test "an empty or malformed seed list, and options a cluster cannot take" do
       assert_raise ArgumentError, ~r/:cluster needs a non-empty list of seed nodes/, fn ->

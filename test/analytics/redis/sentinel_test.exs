@@ -80,6 +80,29 @@ defmodule Analytics.Redis.SentinelTest do
 
     assert {:ok, [%Analytics.Series{}]} =
              Redis.fetch_many(primary, [{:lrange, "none", 0, -1, :f64}])
+
+    # A cache and a supervised connection take the same options.
+    Redis.command!(primary, ["SET", "packed", <<1.5::float-native-64>>])
+    sentinel = [sentinels: RedisSentinel.urls(setup), group: RedisSentinel.group()]
+
+    {:ok, _} =
+      Analytics.Cache.start_link(
+        name: SentinelCache,
+        redis: [sentinel: sentinel],
+        keys: [{"packed", :f64}],
+        await: true
+      )
+
+    assert {:ok, series} = Analytics.Cache.get(SentinelCache, "packed")
+    assert Analytics.Series.to_list(series) == [1.5]
+
+    {:ok, sup} =
+      Supervisor.start_link([{Redis, sentinel: sentinel, name: SupervisedSentinel}],
+        strategy: :one_for_one
+      )
+
+    assert Redis.command(SupervisedSentinel, ["GET", "k"]) == {:ok, "v"}
+    Supervisor.stop(sup)
   end
 
   test "SENTINEL FAILOVER, then a killed primary, with callers running: nothing wrong, later calls succeed" do
