@@ -20,6 +20,9 @@ defmodule Analytics.Redis.Cluster do
       background, once for a burst of them. `ASK` sends `ASKING` and the
       command to the node importing the slot, in one pipeline. `TRYAGAIN`
       (a multi-key command during a migration) is retried a few times.
+      `READONLY` (a write that reached a master turned replica) did not
+      run: the caller waits for the map to be read again and sends it to
+      the slot's new master.
     * A multi-key command whose keys hash to different slots gets Redis's
       own `CROSSSLOT` error, as `{:error, %Analytics.Redis.Error{}}`.
     * Keyless commands (PING, INFO, ...) go to any master. SCAN, KEYS,
@@ -34,7 +37,9 @@ defmodule Analytics.Redis.Cluster do
   node (`:password`, `:username`, `:timeout`, ...), except `:url`, `:host`
   and `:port` (the nodes come from the cluster) and `:database` (a cluster
   has database 0 only). A seed is a URL or a keyword list of connect
-  options; a password in a seed URL is used for every node.
+  options; a password in a seed URL is used for every node. With `:ssl`,
+  nodes are reached at the TLS port `CLUSTER SHARDS` names (`tls-port`).
+  Every call goes to a master: reading from replicas is not offered.
   `sync_connect: true` reads the slot map before `start_link/1` returns
   and returns the error when no seed answers; by default the map is read in
   the background (calls made meanwhile wait for the first attempt).
