@@ -90,9 +90,10 @@ defmodule Analytics.Redis do
   ## TLS
 
   A `rediss://` URL or the `:ssl` option connects over TLS (OpenSSL, driven
-  non-blocking by the engine's IO thread; the handshake runs where the
-  connect runs). `ssl: true` takes the defaults; a keyword list sets, named
-  as Erlang's `:ssl` names them:
+  non-blocking by the reactor, handshake included; a request sent from the
+  calling scheduler is encrypted there, under the connection's lock, as
+  the reactor's reads are). `ssl: true` takes the defaults; a keyword list
+  sets, named as Erlang's `:ssl` names them:
 
     * `:cacertfile` - a PEM file of the CAs to trust (default: the system
       CA bundle, `/etc/ssl/certs`)
@@ -113,7 +114,8 @@ defmodule Analytics.Redis do
   certificate that does not verify is `{:error, %ConnectionError{}}` from a
   sync connect, whose message says why (for example `TLS handshake failed:
   certificate verify failed: hostname mismatch`); connecting in the
-  background, calls fail with `:closed` while it retries. A TLS client at a
+  background, calls fail with `:closed` (that message as its `:cause`)
+  while it retries. A TLS client at a
   plain port fails when its connect timeout runs out (the message says it
   happened during the TLS handshake); a plain client at a TLS port is cut
   off by the server (`:disconnected`, or `:econnreset` while
