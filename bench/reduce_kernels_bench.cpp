@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "../c_src/kernels/dispatch.hpp"
+#include "../c_src/kernels/recycled_memory.hpp"
 #include "../c_src/kernels/reduce.hpp"
 #include "../c_src/series/aligned_allocator.hpp"
 #include "timing.hpp"
@@ -77,6 +78,63 @@ std::int64_t wrapping_sum(const std::int64_t* p, std::size_t n) {
     return static_cast<std::int64_t>(s);
 }
 
+// Issue 15's references: a warm buffer allocated once, outside the timing.
+double reference_quantile(std::vector<double>& warm, const Column<double>& data, double q) {
+    std::copy(data.begin(), data.end(), warm.begin());
+    const auto rank = static_cast<std::ptrdiff_t>(q * static_cast<double>(data.size() - 1));
+    std::nth_element(warm.begin(), warm.begin() + rank, warm.end());
+    return warm[static_cast<std::size_t>(rank)];
+}
+
+std::size_t reference_distinct(std::vector<std::int64_t>& warm, const Column<std::int64_t>& data) {
+    std::copy(data.begin(), data.end(), warm.begin());
+    std::sort(warm.begin(), warm.end());
+    return static_cast<std::size_t>(std::unique(warm.begin(), warm.end()) - warm.begin());
+}
+
+// Selection and distinct counting at 1M against the references, with the
+// kernels' temporaries recycled (warm) and with the pool emptied before each
+// call (fresh memory every time, as before the pool).
+void selection_rows() {
+    using analytics::kernels::Reducer;
+    using analytics::kernels::ReducerKind;
+    constexpr std::size_t n = 1'000'000;
+    std::mt19937_64 rng(7);
+    std::uniform_real_distribution<double> dist(-1.0, 1.0);
+    Column<double> floats(n);
+    Column<std::int64_t> ints(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        floats[i] = dist(rng);
+        ints[i] = static_cast<std::int64_t>(rng() >> 2);
+    }
+    std::vector<double> warm_floats(n);
+    std::vector<std::int64_t> warm_ints(n);
+    const auto& simd = active_simd();
+    const Reducer q99[] = {{ReducerKind::quantile, 0.99}};
+    const Reducer q3[] = {{ReducerKind::quantile, 0.5}, {ReducerKind::quantile, 0.9}, {ReducerKind::quantile, 0.99}};
+    const Reducer distinct[] = {{ReducerKind::n_distinct}};
+    const analytics::kernels::ColumnView fview(std::span<const double>(floats.data(), n));
+    const analytics::kernels::ColumnView iview(std::span<const std::int64_t>(ints.data(), n));
+    auto reduce_fresh = [&](const analytics::kernels::ColumnView& view, std::span<const Reducer> rs) {
+        analytics::kernels::release_retained();
+        return analytics::kernels::reduce(view, rs, simd);
+    };
+
+    const double t_ref_q = median_seconds([&] { sink_double = reference_quantile(warm_floats, floats, 0.99); });
+    const double t_q = median_seconds([&] { sink_int = analytics::kernels::reduce(fview, q99, simd).size(); });
+    const double t_q_fresh = median_seconds([&] { sink_int = reduce_fresh(fview, q99).size(); });
+    const double t_q3 = median_seconds([&] { sink_int = analytics::kernels::reduce(fview, q3, simd).size(); });
+    const double t_ref_d = median_seconds([&] { sink_int = static_cast<std::int64_t>(reference_distinct(warm_ints, ints)); });
+    const double t_d = median_seconds([&] { sink_int = analytics::kernels::reduce(iview, distinct, simd).size(); });
+    const double t_d_fresh = median_seconds([&] { sink_int = reduce_fresh(iview, distinct).size(); });
+    std::printf("\n1M values, ms (x reference = reference time / kernel time)\n");
+    std::printf("quantile 0.99 f64: %7.2f (%4.2fx), pool emptied each call %7.2f (%4.2fx); reference copy into a warm buffer + nth_element %7.2f\n",
+                t_q * 1e3, t_ref_q / t_q, t_q_fresh * 1e3, t_ref_q / t_q_fresh, t_ref_q * 1e3);
+    std::printf("quantiles 0.5, 0.9, 0.99 in one call: %7.2f (%4.2fx one reference selection)\n", t_q3 * 1e3, t_ref_q / t_q3);
+    std::printf("n_distinct i64, all distinct: %7.2f (%4.2fx), pool emptied each call %7.2f (%4.2fx); reference copy + sort + unique %7.2f\n",
+                t_d * 1e3, t_ref_d / t_d, t_d_fresh * 1e3, t_ref_d / t_d_fresh, t_ref_d * 1e3);
+}
+
 std::string cpu_model() {
     std::ifstream cpuinfo("/proc/cpuinfo");
     for (std::string line; std::getline(cpuinfo, line);) {
@@ -118,5 +176,6 @@ int main() {
                     n, n * 8, t_kernel * per, t_scalar / t_kernel, t_avx2 / t_kernel, t_int * per, t_wrap / t_int,
                     t_max * per, t_max_ref / t_max, t_var * per, t_var_ref / t_var);
     }
+    selection_rows();
     return 0;
 }
