@@ -150,15 +150,25 @@ std::invalid_argument outside_i64(ErlNifEnv* env, ERL_NIF_TERM term, std::size_t
 
 // The block buffers, one pair per scheduler thread, reused by every call:
 // trivially destructible, so nothing runs at thread exit or unload.
-thread_local std::int64_t integer_block[kListBlock];
-thread_local double float_block[kListBlock];
+struct BlockBuffers {
+    std::int64_t integers[kListBlock];
+    double floats[kListBlock];
+};
+
+// Called once per list walk. Not inlined on purpose: GCC otherwise
+// recomputes the thread_local's address (__tls_get_addr, as a module's TLS is
+// dynamic) after every NIF API call, which was a third of the walk.
+[[gnu::noinline]] BlockBuffers& block_buffers() {
+    thread_local BlockBuffers buffers;
+    return buffers;
+}
 
 // The integers-only attempt: false when an inferred list holds a non-integer
 // (a float, a non-finite atom, an integer beyond i64), so it must be read as
 // :f64. Throws for a bad element, or for any non-integer in an :i64 list.
 bool read_as_i64(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t length, ListDtype dtype, NumberBlocks& out) {
     out.start(series::Dtype::i64, length);
-    std::int64_t* const buffer = integer_block;
+    std::int64_t* const buffer = block_buffers().integers;
     std::size_t fill = 0;
     ERL_NIF_TERM head, tail = list;
     for (std::size_t index = 0; enif_get_list_cell(env, tail, &head, &tail); ++index) {
@@ -183,7 +193,7 @@ bool read_as_i64(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t length, ListDtyp
 
 void read_as_f64(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t length, ListDtype dtype, NumberBlocks& out) {
     out.start(series::Dtype::f64, length);
-    double* const buffer = float_block;
+    double* const buffer = block_buffers().floats;
     std::size_t fill = 0;
     // An integer beyond the i64 range is an f64 element, so an inferred list
     // holding one is :f64 only if it also holds a float.
@@ -192,8 +202,12 @@ void read_as_f64(ErlNifEnv* env, ERL_NIF_TERM list, std::size_t length, ListDtyp
     ERL_NIF_TERM head, tail = list;
     for (std::size_t index = 0; enif_get_list_cell(env, tail, &head, &tail); ++index) {
         double value;
+        ErlNifSInt64 integer;
         if (enif_get_double(env, head, &value)) {
             saw_float = true;
+        } else if (enif_get_int64(env, head, &integer)) {
+            // An integer in an :f64 list (from_list's default dtype).
+            value = static_cast<double>(integer);
         } else {
             const Element e = decode_element(env, head, index, false);
             value = e.floating;
