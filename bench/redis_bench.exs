@@ -77,7 +77,9 @@ defmodule RedisBench do
 end
 
 {port, _} = server = LocalRedis.start()
-{:ok, conn} = Redis.start_link(port: port)
+os_threads = fn -> length(File.ls!("/proc/self/task")) end
+threads_before = os_threads.()
+{:ok, conn} = Redis.start_link(port: port, sync_connect: true)
 {:ok, eredis} = :eredis.start_link(~c"127.0.0.1", port)
 IO.puts("machine: #{B.machine()}; redis-server on 127.0.0.1:#{port}\n")
 
@@ -86,6 +88,29 @@ IO.puts("machine: #{B.machine()}; redis-server on 127.0.0.1:#{port}\n")
 # on the measuring process's heap, where every GC would copy them.
 Task.async(fn -> RedisBench.load(conn) end) |> Task.await(:infinity)
 gets = for _ <- 1..1000, do: ["GET", "small"]
+
+# OS threads of the BEAM as connections are added: the reactor's IO
+# threads (io_threads, default 1) serve them all.
+thread_counts =
+  for target <- [1, 10, 200], reduce: {[conn], []} do
+    {conns, rows} ->
+      more =
+        for _ <- (length(conns) + 1)..target//1 do
+          {:ok, extra} = Redis.start_link(port: port, sync_connect: true)
+          extra
+        end
+
+      conns = conns ++ more
+      true = Enum.all?(conns, &(Redis.command(&1, ["PING"]) == {:ok, "PONG"}))
+      {conns, rows ++ [{target, os_threads.()}]}
+  end
+
+{all_conns, rows} = thread_counts
+Enum.each(tl(all_conns), &Redis.stop/1)
+Process.sleep(200)
+IO.puts("OS threads of the BEAM: #{threads_before} before any connection")
+for {n, threads} <- rows, do: IO.puts("  with #{n} connections: #{threads}")
+IO.puts("  back to 1 connection: #{os_threads.()}\n")
 
 widths = [40, 14, 14, 8]
 IO.puts("Medians of samples taken in turn; the ratio is the median of the paired ratios.")
