@@ -62,6 +62,14 @@ void NumberColumn::assign_packed(std::string_view bytes) {
     }
 }
 
+void NumberColumn::assign(series::ColumnData data) {
+    if (dtype_ == series::Dtype::f64) {
+        floats_ = std::move(std::get<series::AlignedVector<double>>(data));
+    } else {
+        integers_ = std::move(std::get<series::AlignedVector<std::int64_t>>(data));
+    }
+}
+
 std::size_t NumberColumn::size() const { return dtype_ == series::Dtype::f64 ? floats_.size() : integers_.size(); }
 
 series::ColumnData NumberColumn::take() {

@@ -45,6 +45,8 @@ public:
     bool append_nil();
     // `bytes` holds whole native-endian 8-byte values.
     void assign_packed(std::string_view bytes);
+    // A packed value received straight into storage of this dtype.
+    void assign(series::ColumnData data);
     std::size_t size() const;
     series::Dtype dtype() const { return dtype_; }
     series::ColumnData take();
@@ -82,6 +84,12 @@ public:
     void on_string(int depth, int index, std::string_view text, int type);
     void on_integer(int depth, int index, long long value);
     void on_nil(int depth, int index);
+
+    // A packed layout (GET) may have its bulk payload received straight into
+    // a column of dtype(), handed over whole (see ReplyReceiver).
+    bool packed() const { return layout_ == ColumnLayout::packed; }
+    series::Dtype dtype() const { return first_.dtype(); }
+    void take_packed(series::ColumnData data) { first_.assign(std::move(data)); }
 
     // The column (several for a pair or stream layout), or the reply's error /
     // the decoding problem.

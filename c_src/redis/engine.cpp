@@ -12,7 +12,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::size_t kReadChunk = 64 * 1024;
 // Reads per turn: a reply that streams in faster than it is parsed must not
 // keep the reactor from its other connections, timeouts and stop().
 constexpr int kReadsPerTurn = 16;
@@ -60,7 +59,8 @@ Engine::Engine(Key, Endpoint endpoint, EngineOptions options, Reactor& reactor)
       options_(std::move(options)),
       reactor_(reactor),
       reader_(make_reader()),
-      target_(options_.max_reply_bytes) {
+      target_(options_.max_reply_bytes),
+      receiver_(options_.max_reply_bytes) {
     if (!reader_) throw std::bad_alloc();
     live_engines.fetch_add(1, std::memory_order_relaxed);
 }
@@ -239,14 +239,13 @@ bool Engine::flush_outbox() {
 // complete replies to their callers. Something when the connection must be
 // reset.
 std::optional<FailureKind> Engine::read_replies() {
-    char buffer[kReadChunk];
     more_to_read_ = false;
     read_waits_for_write_ = false;
     for (int reads = 0; reads < kReadsPerTurn; ++reads) {
         IoResult result;
         {
             const std::lock_guard lock(mutex_);
-            result = transport_->read(buffer);
+            result = transport_->read(receiver_.next_buffer());
             // Every request whose bytes went out before these came back.
             take_inbox_locked();
         }
@@ -256,9 +255,7 @@ std::optional<FailureKind> Engine::read_replies() {
             return std::nullopt;
         }
         if (result.status != IoStatus::done) return FailureKind::disconnected;
-        redisReaderFeed(reader_.get(), buffer, result.bytes);
-        // hiredis buffers a reply until it is complete: bound what it holds.
-        if (reader_->len - reader_->pos > options_.max_reply_bytes) return FailureKind::reply_too_large;
+        receiver_.received(result.bytes);
         if (const auto failure = parse_replies()) return failure;
     }
     more_to_read_ = true;  // step() asks for another turn
@@ -268,21 +265,18 @@ std::optional<FailureKind> Engine::read_replies() {
 std::optional<FailureKind> Engine::parse_replies() {
     while (!in_flight_.empty()) {
         InFlight& front = in_flight_.front();
-        if (front.answered) {
-            target_.aim(nullptr, true);
-        } else {
-            auto& decoder = front.request.slots[front.next_slot].decoder;
-            target_.aim(decoder ? &*decoder : nullptr, false);
+        ColumnDecoder* decoder = nullptr;
+        if (!front.answered) {
+            auto& slot = front.request.slots[front.next_slot].decoder;
+            decoder = slot ? &*slot : nullptr;
         }
-        set_reply_target(reader_.get(), &target_);
-        void* root = nullptr;
-        if (redisReaderGetReply(reader_.get(), &root) != REDIS_OK) {
-            return target_.budget.exceeded() ? FailureKind::reply_too_large : FailureKind::protocol_error;
-        }
-        if (!root) return std::nullopt;
-        const std::size_t reply_bytes = target_.budget.used();
+        const auto status = receiver_.next_reply(decoder, front.answered);
+        if (status == ReplyReceiver::Status::incomplete) return std::nullopt;
+        if (status == ReplyReceiver::Status::too_large) return FailureKind::reply_too_large;
+        if (status == ReplyReceiver::Status::protocol_error) return FailureKind::protocol_error;
+        const std::size_t reply_bytes = receiver_.target().budget.used();
         if (!front.answered) take_reply(front);
-        target_.reset();
+        receiver_.end_reply();
         if (++front.next_slot == front.slot_count) {
             if (!front.answered) {
                 front.request.caller->deliver(std::move(front.results));
@@ -294,14 +288,14 @@ std::optional<FailureKind> Engine::parse_replies() {
         if (reply_bytes >= kTrimAfterBytes) release_free_memory();
     }
     // Bytes with no request waiting for them: the stream cannot be trusted.
-    if (reader_->len > reader_->pos) return FailureKind::protocol_error;
+    if (receiver_.holds_bytes()) return FailureKind::protocol_error;
     return std::nullopt;
 }
 
 void Engine::take_reply(InFlight& front) {
     auto& decoder = front.request.slots[front.next_slot].decoder;
     if (!decoder) {
-        front.results.emplace_back(std::move(target_.tree));
+        front.results.emplace_back(receiver_.take_tree());
         return;
     }
     auto columns = decoder->finish();
@@ -401,8 +395,8 @@ void Engine::fail_in_flight(FailureKind kind) {
         settle(f);
     }
     in_flight_.clear();
-    const bool large = target_.budget.used() >= kTrimAfterBytes;
-    target_.reset();
+    const bool large = receiver_.target().budget.used() >= kTrimAfterBytes;
+    receiver_.end_reply();
     if (large) release_free_memory();
 }
 

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "reactor.hpp"
-#include "reply.hpp"
+#include "reply_receiver.hpp"
 #include "socket.hpp"
 #include "transport.hpp"
 
@@ -250,8 +250,9 @@ private:
     std::string auth_out_;  // AUTH and SELECT, then their replies
     std::size_t auth_sent_ = 0;
     std::size_t auth_replies_ = 0;
-    Reader reader_;
-    ReplyTarget target_;  // the reply being read; its address is in the reader's tasks
+    Reader reader_;       // the handshake's replies (AUTH, SELECT, PING)
+    ReplyTarget target_;  // and where they go; its address is in the reader's tasks
+    ReplyReceiver receiver_;  // once connected: the transport's bytes, framed into replies
     std::deque<InFlight> in_flight_;
     // Since when the head of in_flight_ has been the one whose reply comes next.
     Clock::time_point head_since_{};

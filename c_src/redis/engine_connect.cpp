@@ -236,6 +236,7 @@ void Engine::became_connected() {
     backoff_ = kFirstBackoff;
     reader_ = make_reader();
     target_.reset();
+    receiver_.reset();
     head_since_ = Clock::now();
     state_ = State::connected;
     // Requests queued during the first attempt go now; the rest of step()

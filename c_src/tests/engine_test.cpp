@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -385,5 +386,101 @@ TEST_CASE("a connection whose socket buffer is full takes requests without block
         return tally->pongs > 0;
     }));
     CHECK(tally->answered_twice == 0);
+    engine->stop();
+}
+
+namespace {
+
+// Keeps what one request was answered with, for the test thread to read.
+class KeepingCaller final : public Caller {
+public:
+    explicit KeepingCaller(std::shared_ptr<std::promise<std::vector<SlotResult>>> promise)
+        : promise_(std::move(promise)) {}
+    void deliver(std::vector<SlotResult> results) override { promise_->set_value(std::move(results)); }
+    void fail(FailureKind kind) override {
+        promise_->set_exception(std::make_exception_ptr(std::runtime_error("failed: " + std::to_string(int(kind)))));
+    }
+
+private:
+    std::shared_ptr<std::promise<std::vector<SlotResult>>> promise_;
+};
+
+// The commands in one request, each reply into its slot (no decoder: a tree).
+// Throws runtime_error when the engine refuses or fails the request.
+std::vector<SlotResult> ask(Engine& engine, const std::vector<std::vector<std::string>>& commands,
+                            std::vector<Slot> slots) {
+    auto promise = std::make_shared<std::promise<std::vector<SlotResult>>>();
+    auto answer = promise->get_future();
+    Request request;
+    request.caller = std::make_unique<KeepingCaller>(promise);
+    for (const auto& command : commands) request.wire += format_command(command);
+    request.slots = std::move(slots);
+    request.deadline = std::chrono::steady_clock::now() + 20s;
+    if (engine.submit(std::move(request))) throw std::runtime_error("refused");
+    REQUIRE(answer.wait_for(30s) == std::future_status::ready);
+    return answer.get();
+}
+
+Slot packed(const std::string& key) { return Slot{ColumnDecoder(analytics::series::Dtype::f64, ColumnLayout::packed, key)}; }
+
+std::vector<double> floats_of(const SlotResult& result) {
+    const auto& floats =
+        std::get<analytics::series::AlignedVector<double>>(std::get<analytics::series::ColumnData>(result));
+    return std::vector<double>(floats.begin(), floats.end());
+}
+
+}  // namespace
+
+TEST_CASE("packed values reach their columns whole, among other replies in one pipeline", "[engine]") {
+    const RedisProcess redis;
+    EngineOptions options;
+    options.max_reply_bytes = 8 << 20;
+    const auto engine = Engine::start(redis.endpoint(), options);
+    std::vector<double> big(512 * 1024);  // 4 MiB: many reads, straight into the column
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<double>(i) / 3;
+    const std::string big_bytes(reinterpret_cast<const char*>(big.data()), big.size() * sizeof(double));
+    const double one = 2.5;
+    ask(*engine, {{"SET", "big", big_bytes}, {"SET", "one", std::string(reinterpret_cast<const char*>(&one), 8)},
+                  {"SET", "odd", "abc"}, {"RPUSH", "list", "1", "2.5"}},
+        std::vector<Slot>(4));
+
+    std::vector<Slot> slots;
+    slots.push_back(packed("one"));
+    slots.emplace_back();
+    slots.push_back(packed("big"));
+    slots.push_back(Slot{ColumnDecoder(analytics::series::Dtype::f64, ColumnLayout::elements, "list")});
+    slots.push_back(packed("odd"));
+    slots.push_back(packed("missing"));
+    slots.push_back(packed("list"));
+    slots.push_back(packed("big"));
+    const auto results = ask(*engine,
+                             {{"GET", "one"}, {"PING"}, {"GET", "big"}, {"LRANGE", "list", "0", "-1"}, {"GET", "odd"},
+                              {"GET", "missing"}, {"GET", "list"}, {"GET", "big"}},
+                             std::move(slots));
+    CHECK(floats_of(results[0]) == std::vector<double>{2.5});
+    CHECK(std::get<ReplyTree>(results[1]).text(std::get<ReplyTree>(results[1]).root()) == "PONG");
+    CHECK(floats_of(results[2]) == big);
+    CHECK(floats_of(results[3]) == std::vector<double>{1, 2.5});
+    CHECK(std::get<SlotError>(results[4]).message == "key odd holds 3 bytes, not a whole number of 8-byte values");
+    CHECK(floats_of(results[5]).empty());
+    CHECK(std::get<SlotError>(results[6]).message.starts_with("WRONGTYPE"));
+    CHECK(floats_of(results[7]) == big);
+
+    // Over max_reply_bytes: refused at its header, and the engine reconnects.
+    ask(*engine, {{"SETRANGE", "huge", std::to_string(8 << 20), "12345678"}}, std::vector<Slot>(1));
+    std::vector<Slot> huge;
+    huge.push_back(packed("huge"));
+    CHECK_THROWS_WITH(ask(*engine, {{"GET", "huge"}}, std::move(huge)),
+                      "failed: " + std::to_string(int(FailureKind::reply_too_large)));
+    REQUIRE(eventually([&] {
+        std::vector<Slot> again;
+        again.push_back(packed("one"));
+        try {
+            return floats_of(ask(*engine, {{"GET", "one"}}, std::move(again))[0]) == std::vector<double>{2.5};
+        } catch (const std::runtime_error&) {
+            std::this_thread::sleep_for(20ms);
+            return false;  // refused or closed while reconnecting
+        }
+    }));
     engine->stop();
 }
