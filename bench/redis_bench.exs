@@ -48,6 +48,47 @@ defmodule RedisBench do
     calls * per_call / (us / 1_000_000)
   end
 
+  # The physical limit (bench/redis_socket_bench.cpp): the same command on a
+  # plain socket, exactly the reply's bytes read into a warm buffer. One port
+  # per command; each newline asks it for one sample, timed on its side.
+  def socket_reference(port, command) do
+    exe = System.fetch_env!("REDIS_SOCKET_BENCH")
+
+    Port.open({:spawn_executable, exe}, [
+      :binary,
+      {:line, 256},
+      args: ["#{port}" | command]
+    ])
+  end
+
+  def socket_sample_us(ref) do
+    Port.command(ref, "\n")
+
+    receive do
+      {^ref, {:data, {:eol, line}}} -> line |> String.split() |> hd() |> String.to_float()
+    after
+      120_000 -> raise "redis_socket_bench gave no sample"
+    end
+  end
+
+  # `fun` against the socket reference, samples taken in turn so that a noisy
+  # stretch of a shared machine lands on both: {median us ours, median us of
+  # the socket read, median of the paired ratios socket/ours}.
+  def paired_with_socket(fun, ref, pairs) do
+    fun.()
+    socket_sample_us(ref)
+
+    samples =
+      for _ <- 1..pairs do
+        {us, {:ok, _}} = :timer.tc(fun)
+        {us, socket_sample_us(ref)}
+      end
+
+    median = fn list -> list |> Enum.sort() |> Enum.at(div(length(list), 2)) end
+    {ours, socket} = Enum.unzip(samples)
+    {median.(ours), median.(socket), median.(Enum.map(samples, fn {o, s} -> s / o end))}
+  end
+
   def load(conn) do
     floats = for i <- 1..1_000_000, do: i * 0.25
 
@@ -133,6 +174,34 @@ for {label, ours, theirs} <- [
     Task.async(fn -> B.paired_us(ours, theirs) end) |> Task.await(:infinity)
 
   B.row([label, t_ours, t_theirs, ratio], widths)
+end
+
+IO.puts("""
+
+Against the socket limit: the same command on a plain socket reading exactly
+the reply's bytes into a warm buffer (bench/redis_socket_bench.cpp), paired.
+""")
+
+socket_widths = [40, 14, 14, 8]
+B.row(["work", "analytics us", "socket us", "ratio"], socket_widths)
+
+for {label, command, spec} <- [
+      {"LRANGE 1M numbers into f64", ["LRANGE", "l1m", "0", "-1"], {:lrange, "l1m", 0, -1, :f64}},
+      {"64 MiB packed GET into f64", ["GET", "packed64m"], {:get, "packed64m", :f64}}
+    ] do
+  fetch = fn -> Redis.fetch(conn, spec, timeout: 60_000) end
+
+  # The port talks to the process that opened it: the task opens its own.
+  {t_ours, t_socket, ratio} =
+    Task.async(fn ->
+      ref = RedisBench.socket_reference(port, command)
+      result = RedisBench.paired_with_socket(fetch, ref, 11)
+      Port.close(ref)
+      result
+    end)
+    |> Task.await(:infinity)
+
+  B.row([label, t_ours, t_socket, ratio], socket_widths)
 end
 
 IO.puts("\nPipelined GET throughput against redis-benchmark (-P 32, 50 clients)")
