@@ -10,6 +10,9 @@ namespace {
 
 // One socket read's worth: replies are fed to hiredis from here.
 constexpr std::size_t kReadChunk = 64 * 1024;
+// The most one read may take into a column: a reactor thread serves other
+// connections too, and a TLS read goes on while bytes are there.
+constexpr std::size_t kLargestRead = std::size_t{1} << 20;
 // Up to 18 digits is below LLONG_MAX, so hiredis would take the length as it
 // is; a longer one is left to hiredis to refuse or accept.
 constexpr std::size_t kMaxLengthDigits = 18;
@@ -67,7 +70,8 @@ ReplyReceiver::ReplyReceiver(std::size_t max_reply_bytes)
 std::span<char> ReplyReceiver::next_buffer() {
     if (direct_ && direct_->filled < direct_->payload.size() && begin_ == end_) {
         into_payload_ = true;
-        return direct_->payload.subspan(direct_->filled);
+        const std::span<char> rest = direct_->payload.subspan(direct_->filled);
+        return rest.first(std::min(rest.size(), kLargestRead));
     }
     into_payload_ = false;
     if (begin_ == end_) {

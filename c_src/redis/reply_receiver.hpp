@@ -46,8 +46,9 @@ public:
     ReplyReceiver& operator=(const ReplyReceiver&) = delete;
 
     // Where the next bytes read from the socket go: the rest of a packed
-    // value's column while one is received, else the free end of the read
-    // buffer (reused for the connection's life). Never empty.
+    // value's column while one is received (at most 1 MiB of it per read),
+    // else the free end of the read buffer (reused for the connection's
+    // life). Never empty.
     std::span<char> next_buffer();
     // `n` bytes were written at the start of the last next_buffer().
     void received(std::size_t n);
