@@ -2,7 +2,8 @@
 # bench/redis_bench.exs with what it compares against installed: eredis
 # (erlang-redis-client) and redis-benchmark (redis-tools); run under the
 # recommended BEAM flags (scripts/beam_flags.sh), and the socket-limit
-# reference (bench/redis_socket_bench.cpp, built here). About 4 minutes.
+# reference (bench/redis_socket_bench.cpp, built here); then
+# bench/redis_tls_bench.exs (TLS against plaintext, 15 s). About 4.5 minutes.
 #
 #   bash bench/redis_bench.sh
 set -euo pipefail
@@ -19,3 +20,4 @@ export REDIS_SOCKET_BENCH="$PWD/_build/cmake-bench/redis_socket_bench"
 export MIX_ENV=prod
 mix compile
 elixir --erl "$ANALYTICS_BEAM_FLAGS" -S mix run bench/redis_bench.exs
+elixir --erl "$ANALYTICS_BEAM_FLAGS" -S mix run bench/redis_tls_bench.exs
