@@ -1,6 +1,9 @@
 defmodule Analytics.ReduceTest do
   use ExUnit.Case, async: true
   import Analytics.Approx
+  # The pure-Elixir reference over every edge size takes tens of seconds
+  # by itself when the sanitized NIF and other async tests share 2 cores.
+  @moduletag timeout: 300_000
   alias Analytics.{Reference, Series}
 
   doctest Analytics

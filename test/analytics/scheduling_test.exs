@@ -209,8 +209,10 @@ defmodule Analytics.SchedulingTest do
     assert shortest >= 200,
            "each native call took #{inspect(calls, charlists: :as_lists)} ms: too short to prove anything"
 
-    # ... and the probe, asking for a 1 ms timer, never waited for a whole call.
-    assert worst_gap_ms < div(shortest, 2),
+    # ... and the probe, asking for a 1 ms timer, never waited for a whole
+    # call, as it would behind a blocked scheduler. The bound leaves room
+    # for the OS not running the VM's threads on a loaded 2-core machine.
+    assert worst_gap_ms < div(shortest * 3, 4),
            "the probe waited #{worst_gap_ms} ms at worst during native calls of #{inspect(calls, charlists: :as_lists)} ms"
   end
 
